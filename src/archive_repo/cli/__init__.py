@@ -1,0 +1,26 @@
+"""The ``archive-repo`` command line: thin commands that parse, call a service and render."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from archive_repo import __version__
+from archive_repo.cli.common import guarded
+from archive_repo.cli.sip import sip
+from archive_repo.cli.validate import validate
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="archive-repo")
+def cli() -> None:
+    """archive-repo: kho lưu trữ số theo TT05/2025/TT-BNV (OAIS) — digital preservation repository."""
+
+
+cli.add_command(validate)
+cli.add_command(sip)
+
+
+def main() -> None:
+    sys.exit(guarded(cli))

@@ -1,0 +1,1 @@
+"""Information packages: reading submissions safely, and the METS / EAD vocabularies."""

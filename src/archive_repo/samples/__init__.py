@@ -1,0 +1,1 @@
+"""Sample material for examples, tests and benchmarks (never used on real records)."""

@@ -1,0 +1,1 @@
+"""Profile-driven checks of information packages, producing located findings."""
