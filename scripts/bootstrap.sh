@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Create (or reuse) the project's virtual environment in .venv and install archive-repo into it.
+# Usage: source scripts/bootstrap.sh [extra]   e.g. "test" installs the test tools too.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VENV="${ARCHIVE_REPO_VENV:-$ROOT/.venv}"
+PYTHON="${PYTHON:-python3}"
+EXTRA="${1:-}"
+
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+    echo "archive-repo needs Python >= 3.11 (found: $("$PYTHON" --version 2>&1))" >&2
+    exit 2
+fi
+if [ ! -x "$VENV/bin/python" ]; then
+    if ! "$PYTHON" -m venv "$VENV" 2>/dev/null; then
+        # Debian's Python ships venv separately.
+        if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+            apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
+            rm -rf "$VENV"; "$PYTHON" -m venv "$VENV"
+        else
+            echo "python3 -m venv failed; install python3-venv (apt-get install python3-venv)" >&2
+            exit 2
+        fi
+    fi
+fi
+"$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
+if [ -n "$EXTRA" ]; then
+    "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRA]"
+else
+    "$VENV/bin/python" -m pip install -q -e "$ROOT"
+fi
+export PATH="$VENV/bin:$PATH"
