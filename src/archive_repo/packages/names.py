@@ -12,16 +12,16 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 def unsafe_reason(name: str, max_length: int, max_depth: int) -> str | None:
     """Why ``name`` must not be written below a quarantine folder, or None when it is safe."""
     if not name or "\x00" in name:
-        return "empty-or-nul"
+        return "empty_or_nul"
     if any(ord(ch) < 32 for ch in name):
-        return "control-character"
+        return "control_character"
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
         return "absolute"
     parts = re.split(r"[\\/]", name.rstrip("/\\"))
     if any(part == ".." for part in parts):
         return "traversal"
     if len(name) > max_length or len(parts) > max_depth:
-        return "too-long"
+        return "too_long"
     return None
 
 

@@ -85,9 +85,7 @@ def unpack_zip(archive: Path, target: Path, limits: UnpackLimits, findings: Find
                 findings.warning("reader.zip-name-encoding", label, "reader.zip_name_encoding", name=name)
             reason = unsafe_reason(name, limits.max_path_length, limits.max_depth)
             if reason:
-                findings.error(
-                    "reader.zip-unsafe-name", label, "reader.zip_unsafe_name", name=name, reason=reason
-                )
+                findings.error("reader.zip-unsafe-name", label, f"reader.zip_unsafe_{reason}", name=name)
                 continue
             kind = _entry_kind(info)
             if kind in ("symlink", "device"):

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
-from archive_repo.findings import Findings
+from archive_repo.findings import Findings, Severity
 from archive_repo.packages.mets import (
     CONTENTINFORMATIONTYPE,
     HREF,
@@ -134,149 +134,122 @@ def _ids(ctx: PackageContext, root: etree._Element, where: str) -> None:
                     )
 
 
+def _attribute(
+    ctx: PackageContext,
+    where: str,
+    rule: str,
+    element: etree._Element,
+    name: str,
+    value: str | None,
+    *,
+    allowed: list[str] | tuple[str, ...] = (),
+    missing: Severity | None = Severity.ERROR,
+) -> None:
+    """Report an attribute that is missing (with the given severity, None = optional) or not allowed."""
+    label = f"<{etree.QName(element).localname}>"
+    if not value:
+        if missing is not None:
+            ctx.findings.add(
+                rule,
+                missing,
+                where,
+                "mets.missing_attribute",
+                line=element.sourceline,
+                element=label,
+                attribute=name,
+            )
+    elif allowed and value not in allowed:
+        ctx.findings.error(
+            rule,
+            where,
+            "mets.value_not_allowed",
+            line=element.sourceline,
+            element=label,
+            attribute=name,
+            value=value,
+            allowed=", ".join(allowed),
+        )
+
+
+def _content_type_severity(profile: Profile, is_root: bool) -> Severity | None:
+    if profile.family == "tt05":
+        return None if is_root else Severity.ERROR  # TT05: required in the representation METS
+    if not is_root:
+        return None
+    return Severity.ERROR if profile.mets.content_information_type == "required" else Severity.WARNING
+
+
 def _header(
     ctx: PackageContext, profile: Profile, root: etree._Element, where: str, is_root: bool, facts: MetsFacts
 ) -> None:
-    findings, expect = ctx.findings, profile.mets
+    expect = profile.mets
     objid = root.get("OBJID")
-    if not objid:
-        findings.error(
-            "mets.objid",
-            where,
-            "mets.missing_attribute",
-            line=root.sourceline,
-            element="<mets>",
-            attribute="OBJID",
-        )
-    elif is_root and expect.objid_pattern and not re.match(expect.objid_pattern, objid):
-        findings.error(
+    _attribute(ctx, where, "mets.objid", root, "OBJID", objid)
+    if objid and is_root and expect.objid_pattern and not re.match(expect.objid_pattern, objid):
+        ctx.findings.error(
             "mets.objid", where, "mets.objid_pattern", line=root.sourceline, value=objid, kind=profile.name
         )
     if is_root and objid and ctx.folder_name and expect.folder_name != "none":
         wanted = objid.replace(":", "_") if expect.folder_name == "objid-underscored" else objid
         if ctx.folder_name != wanted:
-            findings.warning(
+            ctx.findings.warning(
                 "structure.folder-name",
                 where,
                 "structure.folder_name",
                 found=ctx.folder_name,
                 expected=wanted,
             )
-    mets_type = root.get("TYPE")
-    if not mets_type:
-        findings.error(
-            "mets.type",
-            where,
-            "mets.missing_attribute",
-            line=root.sourceline,
-            element="<mets>",
-            attribute="TYPE",
-        )
-    elif is_root and expect.types and mets_type not in expect.types:
-        findings.error(
-            "mets.type",
-            where,
-            "mets.value_not_allowed",
-            line=root.sourceline,
-            element="<mets>",
-            attribute="TYPE",
-            value=mets_type,
-            allowed=", ".join(expect.types),
-        )
-    declared_profile = root.get("PROFILE")
-    accepted = expect.profiles if is_root else expect.rep_profiles
-    if not declared_profile:
-        (findings.error if is_root else findings.warning)(
-            "mets.profile",
-            where,
-            "mets.missing_attribute",
-            line=root.sourceline,
-            element="<mets>",
-            attribute="PROFILE",
-        )
-    elif accepted and declared_profile not in accepted:
-        findings.error(
-            "mets.profile",
-            where,
-            "mets.value_not_allowed",
-            line=root.sourceline,
-            element="<mets>",
-            attribute="PROFILE",
-            value=declared_profile,
-            allowed=", ".join(accepted),
-        )
-    content_type = root.get(CONTENTINFORMATIONTYPE)
-    if not content_type:
-        must = profile.family == "tt05" and not is_root
-        if must or expect.content_information_type == "required" and is_root and profile.family != "tt05":
-            findings.error(
-                "mets.content-information-type",
-                where,
-                "mets.missing_attribute",
-                line=root.sourceline,
-                element="<mets>",
-                attribute="csip:CONTENTINFORMATIONTYPE",
-            )
-        elif profile.family != "tt05" and is_root:
-            findings.warning(
-                "mets.content-information-type",
-                where,
-                "mets.missing_attribute",
-                line=root.sourceline,
-                element="<mets>",
-                attribute="csip:CONTENTINFORMATIONTYPE",
-            )
+    _attribute(
+        ctx, where, "mets.type", root, "TYPE", root.get("TYPE"), allowed=expect.types if is_root else ()
+    )
+    _attribute(
+        ctx,
+        where,
+        "mets.profile",
+        root,
+        "PROFILE",
+        root.get("PROFILE"),
+        allowed=expect.profiles if is_root else expect.rep_profiles,
+        missing=Severity.ERROR if is_root else Severity.WARNING,
+    )
+    _attribute(
+        ctx,
+        where,
+        "mets.content-information-type",
+        root,
+        "csip:CONTENTINFORMATIONTYPE",
+        root.get(CONTENTINFORMATIONTYPE),
+        missing=_content_type_severity(profile, is_root),
+    )
     header = root.find(m("metsHdr"))
     if header is None:
-        findings.error(
+        ctx.findings.error(
             "mets.header", where, "mets.missing_element", line=root.sourceline, element="<metsHdr>"
         )
         return
-    if not header.get("CREATEDATE"):
-        findings.error(
-            "mets.header",
-            where,
-            "mets.missing_attribute",
-            line=header.sourceline,
-            element="<metsHdr>",
-            attribute="CREATEDATE",
-        )
-    status = header.get("RECORDSTATUS")
-    facts.record_status = status
-    if status and expect.record_status and status not in expect.record_status:
-        findings.error(
-            "mets.record-status",
-            where,
-            "mets.value_not_allowed",
-            line=header.sourceline,
-            element="<metsHdr>",
-            attribute="RECORDSTATUS",
-            value=status,
-            allowed=", ".join(expect.record_status),
-        )
-    package_type = header.get(OAISPACKAGETYPE)
-    facts.package_type = package_type
+    _attribute(ctx, where, "mets.header", header, "CREATEDATE", header.get("CREATEDATE"))
+    facts.record_status = header.get("RECORDSTATUS")
+    _attribute(
+        ctx,
+        where,
+        "mets.record-status",
+        header,
+        "RECORDSTATUS",
+        facts.record_status,
+        allowed=expect.record_status,
+        missing=None,
+    )
+    facts.package_type = header.get(OAISPACKAGETYPE)
     if is_root:
-        if not package_type:
-            findings.error(
-                "mets.oaispackagetype",
-                where,
-                "mets.missing_attribute",
-                line=header.sourceline,
-                element="<metsHdr>",
-                attribute="csip:OAISPACKAGETYPE",
-            )
-        elif profile.accepted_package_types and package_type not in profile.accepted_package_types:
-            findings.error(
-                "mets.oaispackagetype",
-                where,
-                "mets.value_not_allowed",
-                line=header.sourceline,
-                element="<metsHdr>",
-                attribute="csip:OAISPACKAGETYPE",
-                value=package_type,
-                allowed=", ".join(profile.accepted_package_types),
-            )
+        _attribute(
+            ctx,
+            where,
+            "mets.oaispackagetype",
+            header,
+            "csip:OAISPACKAGETYPE",
+            facts.package_type,
+            allowed=profile.accepted_package_types,
+        )
         _agents(ctx, profile, header, where, facts)
 
 
