@@ -131,7 +131,7 @@ def main() -> int:
         make_source_pdfs(source)
     build("hoso-hoi-nghi-van-thu-2024", OUT)
     folder = build("hoso-nang-luong-2023", OUT)
-    zip_folder(folder, OUT / f"{folder.name}.zip")
+    zip_folder(folder, OUT / f"{folder.name}.zip", fixed_time=(2025, 4, 2, 14, 30, 0))
     shutil.rmtree(folder)
     build("tailieu-van-ban-di-2024", OUT)
     make_bag("bagit-hoso-dao-tao-2024")

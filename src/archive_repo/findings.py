@@ -47,7 +47,8 @@ class Finding:
     location: Location = Location()
 
     def message(self, lang: str) -> str:
-        return translate(self.message_key, lang, **self.params)
+        # ``element`` is stored in the location, and some messages name it too ({element}).
+        return translate(self.message_key, lang, **{"element": self.location.element or "", **self.params})
 
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -40,7 +41,7 @@ def hash_file(path: Path, algorithms: Iterable[str] = ("sha256",)) -> tuple[int,
     """Size and hex digests of one file, reading it once."""
     hashers = {name: hashlib.new(name) for name in algorithms}
     size = 0
-    with open(path, "rb", buffering=0) as handle:
+    with _open_regular(path) as handle:
         buffer = bytearray(CHUNK)
         view = memoryview(buffer)
         while read := handle.readinto(buffer):
@@ -48,6 +49,15 @@ def hash_file(path: Path, algorithms: Iterable[str] = ("sha256",)) -> tuple[int,
             for hasher in hashers.values():
                 hasher.update(view[:read])
     return size, {name: h.hexdigest() for name, h in hashers.items()}
+
+
+def _open_regular(path: Path):  # noqa: ANN202 - a binary file object
+    """Open for reading without following a symlink or blocking on a FIFO; refuse anything but a file."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        os.close(descriptor)
+        raise OSError(f"not a regular file: {path}")
+    return os.fdopen(descriptor, "rb", buffering=0)
 
 
 def default_workers() -> int:

@@ -56,13 +56,25 @@ def build_sip(description: SipDescription, out_dir: Path, make_zip: bool = False
     return built
 
 
-def zip_folder(folder: Path, target: Path) -> Path:
-    """ZIP a package with its folder as the single top entry, as agencies transfer them."""
+def zip_folder(folder: Path, target: Path, fixed_time: tuple[int, ...] | None = None) -> Path:
+    """ZIP a package with its folder as the single top entry, as agencies transfer them.
+
+    ``fixed_time`` (a ZIP date_time tuple) makes the archive byte-reproducible, e.g. for examples.
+    """
     partial = target.with_suffix(".zip.partial")
     with zipfile.ZipFile(partial, "w", compression=zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
         for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                archive.write(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
+            if not path.is_file():
+                continue
+            name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
+            if fixed_time is None:
+                archive.write(path, name)
+                continue
+            info = zipfile.ZipInfo(name, date_time=fixed_time)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            with open(path, "rb") as source, archive.open(info, "w", force_zip64=True) as sink:
+                shutil.copyfileobj(source, sink, 1024 * 1024)
     partial.replace(target)
     return target
 
@@ -164,7 +176,7 @@ def _write_package(description: SipDescription, profile: Profile, objid: str, ro
         write_record(_ordered(package_fields, profile, "package")), root / "metadata/descriptive/EAD.xml"
     )
     package_record = FileRecord("metadata/descriptive/EAD.xml", size, digest, "application/xml", created)
-    schemas = _copy_schemas(profile, used_kinds, root / "schemas", created)
+    schemas = copy_schemas(profile, used_kinds, root / "schemas", created)
     schema_hrefs = {
         METS_NS: "schemas/mets.xsd",
         XLINK_NS: "schemas/xlink.xsd",
@@ -175,7 +187,7 @@ def _write_package(description: SipDescription, profile: Profile, objid: str, ro
     )
 
 
-def _copy_schemas(profile: Profile, kinds: set[str], folder: Path, created: str) -> list[FileRecord]:
+def copy_schemas(profile: Profile, kinds: set[str], folder: Path, created: str) -> list[FileRecord]:
     sources = {
         "mets.xsd": mets_schema_file(),
         "xlink.xsd": package_xsd_dir() / "xlink.xsd",

@@ -9,7 +9,14 @@ from archive_repo.hashing import DigestCache
 from archive_repo.packages.inventory import scan
 from archive_repo.packages.limits import UnpackLimits
 from archive_repo.packages.reader import ROOT_METS, Submission, open_submission
-from archive_repo.validation.bag import check_bag, check_bag_profile, declared_profile, open_bag
+from archive_repo.validation.bag import (
+    bulk_algorithms,
+    check_bag,
+    check_bag_profile,
+    declared_profile,
+    open_bag,
+    undeclared_bag,
+)
 from archive_repo.validation.context import REP1, PackageContext
 from archive_repo.validation.detect import detect_profile
 from archive_repo.validation.fixity import check_references, check_unreferenced
@@ -53,6 +60,9 @@ def validate_submission(
         findings.error("bagit.not-a-bag", ".", "bagit.not_a_bag")
         return Report(label, forced.name, findings)
     elif submission.package_root is None:
+        if undeclared_bag(submission.top) is not None:
+            findings.error("bagit.no-declaration", ".", "bagit.no_declaration")
+            return Report(label, forced.name if forced else "bagit", findings)
         findings.error("structure.no-mets", ".", "structure.no_mets", file=ROOT_METS)
         return Report(label, forced.name if forced else None, findings)
     profile = validate_package(submission, forced, digests, findings, workers)
@@ -77,8 +87,8 @@ def _validate_bag(
     bag = open_bag(submission.bag_root, findings, label)
     if bag is None:
         return forced.name if forced else "bagit"
-    digests.algorithms |= {a for a in bag.algorithms if a in ("md5", "sha1", "sha256", "sha512")}
-    digests.compute([Path(bag.path) / p for p in bag.entries], workers)
+    digests.algorithms |= bulk_algorithms(bag)
+    digests.compute([submission.bag_root / p for p in bag.entries], workers)
     check_bag(bag, digests, findings, label)
     profile = forced if forced is not None and forced.family == "bagit" else None
     if profile is None:
