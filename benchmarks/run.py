@@ -34,6 +34,7 @@ import shlex
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -209,25 +210,45 @@ class Run:
     returncode: int
 
 
+GNU_TIME = "/usr/bin/time" if Path("/usr/bin/time").exists() else None
+RSS_METHOD = (
+    "as GNU `/usr/bin/time -f %M` reports it"
+    if GNU_TIME
+    else "from `wait4()` (GNU time missing: values include the forked benchmark interpreter)"
+)
+
+
 def run_measured(
     command: list[str], env: dict[str, str] | None = None, stdout_path: Path | None = None
 ) -> Run:
-    """Run ``command``; wall time and the peak RSS of it and its descendants, as GNU time measures it."""
+    """Run ``command``; wall time and the peak RSS of it and its descendants.
+
+    The peak RSS comes from GNU ``/usr/bin/time`` (``%M``, "Maximum resident set size") when it is
+    installed: a small C launcher. Without it, ``wait4()`` on our own child is used, but Linux then
+    counts the forked benchmark interpreter's pages before ``exec`` too, so small values are inflated.
+    """
     out = open(stdout_path, "wb") if stdout_path else subprocess.DEVNULL  # noqa: SIM115
+    rss_file = Path(tempfile.mkstemp(prefix="rss-", suffix=".txt")[1]) if GNU_TIME else None
+    launcher = [GNU_TIME, "-f", "%M", "-o", str(rss_file)] if GNU_TIME and rss_file else []
     try:
         started = time.perf_counter()
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.PIPE, env=env)
+        process = subprocess.Popen([*launcher, *command], stdout=out, stderr=subprocess.PIPE, env=env)
         assert process.stderr is not None
         stderr = process.stderr.read()
         _pid, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
         process.returncode = os.waitstatus_to_exitcode(status)
+        rss_kb = usage.ru_maxrss
+        if rss_file is not None:
+            rss_kb = int(rss_file.read_text().split()[-1])
     finally:
         if stdout_path:
             out.close()  # type: ignore[union-attr]
+        if rss_file is not None:
+            rss_file.unlink(missing_ok=True)
     if process.returncode != 0 and stderr:
         sys.stderr.write(stderr.decode(errors="replace")[-2000:])
-    return Run(wall, usage.ru_maxrss, process.returncode)
+    return Run(wall, rss_kb, process.returncode)
 
 
 def drop_caches_works() -> bool:
@@ -456,7 +477,10 @@ with phase_timers() as timings:
 print(json.dumps({{"import": t_import, "total": total, "timings": timings, "verdict": str(report.verdict),
                   "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
-    output = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    for _ in range(2):  # the first run warms the page cache, the second is the one reported
+        output = subprocess.run(
+            [sys.executable, "-c", code], check=True, capture_output=True, text=True
+        ).stdout
     data = json.loads(output.strip().splitlines()[-1])
     return data["import"], data["total"], data["timings"], data["verdict"]
 
@@ -582,13 +606,13 @@ def render(
         + ".",
         "",
         f"**Method:** best wall time of {repeat} runs per side, sides interleaved; peak RSS is the largest "
-        "`ru_maxrss` of the process tree over those runs (from `wait4()`, as `/usr/bin/time -v` reports it). "
+        "maximum resident set size of the process tree over those runs, " + RSS_METHOD + ". "
         "*Warm*: each side ran once beforehand, so every file is in the page cache. "
         + (
             "*Cold*: `sync; echo 3 > /proc/sys/vm/drop_caches` before every run of every side (a guest-level "
             "drop: on a virtual disk the host may still cache some of it). "
             if cold_available
-            else "*Cold* was not measured: `/proc/sys/vm/drop_caches` is not writable here. "
+            else "*Cold* was not measured (`--no-cold`, or `/proc/sys/vm/drop_caches` not writable). "
         )
         + "Ratios are against the one-process `sha256sum` unless the column says otherwise.",
         "",

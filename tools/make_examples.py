@@ -13,8 +13,10 @@ import zipfile
 from pathlib import Path
 
 import bagit
+from make_eark_example import write_package as write_eark_example
 
 from archive_repo.samples.minimal_pdf import make_pdf
+from archive_repo.packages.mets_writer import deterministic_ids
 from archive_repo.sip.builder import build_sip, zip_folder
 from archive_repo.sip.description import load_description
 
@@ -59,11 +61,9 @@ def load_description_data(path: Path) -> dict:
         return tomllib.load(handle)
 
 
-def build(name: str, out: Path, **overrides) -> Path:
-    description = load_description(SOURCES / name / "description.toml")
-    for key, value in overrides.items():
-        setattr(description, key, value)
-    return build_sip(description, out).folder
+def build(name: str, out: Path) -> Path:
+    with deterministic_ids(f"{name}:{out.name}"):
+        return build_sip(load_description(SOURCES / name / "description.toml"), out).folder
 
 
 def make_bag(name: str) -> Path:
@@ -89,7 +89,8 @@ def defective_doccode_year() -> None:
     description = load_description(SOURCES / "hoso-hoi-nghi-van-thu-2024" / "description.toml")
     for ordinal, document in enumerate(description.documents, start=1):
         document.fields["docCode"] = f"H49.64.33.2023.15.{ordinal:07d}"  # a generator's constant wrong year
-    build_sip(description, DEFECTIVE / "docCode-sai-nam")
+    with deterministic_ids("docCode-sai-nam"):
+        build_sip(description, DEFECTIVE / "docCode-sai-nam")
 
 
 def defective_missing_fields() -> None:
@@ -98,7 +99,8 @@ def defective_missing_fields() -> None:
     description.package["totalDoc"] = "5"
     description.documents[1].fields["issuedDate"] = "31/02/2024"
     description.documents[2].fields["typeName"] = "99"
-    build_sip(description, DEFECTIVE / "thieu-truong-va-sai-ma")
+    with deterministic_ids("thieu-truong-va-sai-ma"):
+        build_sip(description, DEFECTIVE / "thieu-truong-va-sai-ma")
 
 
 def defective_xxe() -> None:
@@ -114,10 +116,11 @@ def defective_zip() -> None:
     target = DEFECTIVE / "zip-nguy-hiem.zip"
     target.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(target, "w") as archive:
-        archive.writestr("uuid-hostile/METS.xml", "<mets/>")
-        archive.writestr("../../ngoai-thu-muc.txt", "path traversal")
-        archive.writestr("/etc/tuyet-doi.txt", "absolute path")
-        link = zipfile.ZipInfo("uuid-hostile/lien-ket")
+        stamp = (2025, 1, 1, 0, 0, 0)
+        archive.writestr(zipfile.ZipInfo("uuid-hostile/METS.xml", stamp), "<mets/>")
+        archive.writestr(zipfile.ZipInfo("../../ngoai-thu-muc.txt", stamp), "path traversal")
+        archive.writestr(zipfile.ZipInfo("/etc/tuyet-doi.txt", stamp), "absolute path")
+        link = zipfile.ZipInfo("uuid-hostile/lien-ket", stamp)
         link.create_system = 3
         link.external_attr = 0o120777 << 16
         archive.writestr(link, "/etc/passwd")
@@ -140,6 +143,7 @@ def main() -> int:
     defective_missing_fields()
     defective_xxe()
     defective_zip()
+    write_eark_example(OUT / "eark-csip-sip")
     print(f"examples written to {OUT}")
     return 0
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -27,8 +29,26 @@ _XLINK_TYPE = f"{{{XLINK_NS}}}type"
 _NSMAP = {"mets": METS_NS, "xlink": XLINK_NS, "xsi": XSI_NS, "csip": CSIP_NS, "sip": SIP_NS}
 
 
+_id_counter: list[int] | None = None
+_id_namespace = uuid.NAMESPACE_URL
+
+
 def new_id(prefix: str = "uuid-") -> str:
-    return f"{prefix}{str(uuid.uuid4()).upper()}"
+    if _id_counter is None:
+        return f"{prefix}{str(uuid.uuid4()).upper()}"
+    _id_counter[0] += 1
+    return f"{prefix}{str(uuid.uuid5(_id_namespace, str(_id_counter[0]))).upper()}"
+
+
+@contextmanager
+def deterministic_ids(seed: str) -> Iterator[None]:
+    """Make METS IDs reproducible (for shipped examples and tests), never for real packages."""
+    global _id_counter, _id_namespace
+    _id_counter, _id_namespace = [0], uuid.uuid5(uuid.NAMESPACE_URL, seed)
+    try:
+        yield
+    finally:
+        _id_counter, _id_namespace = None, uuid.NAMESPACE_URL
 
 
 def timestamp(moment: datetime | None = None) -> str:

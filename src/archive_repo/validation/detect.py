@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from archive_repo.packages.ead import read_record
-from archive_repo.packages.mets import CSIP_PROFILE, DIP_PROFILE, OAISPACKAGETYPE, m
+from archive_repo.packages.ead import read_record, record_kind
+from archive_repo.packages.mets import CSIP_PROFILE, DIP_PROFILE, NOTETYPE, OAISPACKAGETYPE, m
 from archive_repo.validation.context import PackageContext
 from archive_repo.validation.structure import PACKAGE_EAD
 
@@ -24,6 +24,8 @@ def detect_profile(ctx: PackageContext) -> str:
     mets_type = (root.get("TYPE") if root is not None else None) or ""
     declared_profile = (root.get("PROFILE") if root is not None else None) or ""
     ead_fields = _package_fields(ctx)
+    if ead_fields is None and _has_tt05_signs(ctx, root):
+        ead_fields = set()  # a TT05 package that lost its EAD.xml: validate it as TT05 and say so
     if ead_fields is None:
         if package_type == "DIP" or declared_profile == DIP_PROFILE:
             return "E-ARK-DIP"
@@ -36,6 +38,16 @@ def detect_profile(ctx: PackageContext) -> str:
     if package_type not in ("SIP", "AIP"):
         package_type = "AIP" if "arcFileCode" in ead_fields else "SIP"
     return _TT05_BY_TYPE[(package_type, kind)]
+
+
+def _has_tt05_signs(ctx: PackageContext, root) -> bool:  # noqa: ANN001 - an lxml element or None
+    """TT05 writes the fonds code as an IDENTIFICATIONCODE note and keeps EAD_DOC_/PIC_/MEDIA_ records."""
+    if root is None:
+        return False
+    notes = root.iter(m("note"))
+    if any(note.get(NOTETYPE) == "IDENTIFICATIONCODE" for note in notes):
+        return True
+    return any(record_kind(p.rsplit("/", 1)[-1]) for p in ctx.inventory.files)
 
 
 def _kind(mets_type: str, fields: set[str]) -> str:

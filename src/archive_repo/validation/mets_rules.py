@@ -406,6 +406,18 @@ def _root_structmap(ctx: PackageContext, profile: Profile, root: etree._Element,
 
 
 def _amdsec(ctx: PackageContext, profile: Profile, root: etree._Element, where: str) -> None:
+    if profile.mets.amdsec == "empty":
+        for section in root.findall(m("amdSec")):
+            if len(section):
+                ctx.findings.warning(
+                    "mets.amdsec",
+                    where,
+                    "mets.amdsec_not_empty",
+                    line=section.sourceline,
+                    element=_el(section),
+                    kind=profile.package_type,
+                )
+        return
     if profile.mets.amdsec != "premis":
         return
     hrefs = [h for h in xpath(root, "mets:amdSec/mets:digiprovMD/mets:mdRef/@xlink:href")]
