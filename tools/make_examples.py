@@ -15,8 +15,8 @@ from pathlib import Path
 import bagit
 from make_eark_example import write_package as write_eark_example
 
-from archive_repo.samples.minimal_pdf import make_pdf
 from archive_repo.packages.mets_writer import deterministic_ids
+from archive_repo.samples.minimal_pdf import make_pdf
 from archive_repo.sip.builder import build_sip, zip_folder
 from archive_repo.sip.description import load_description
 
