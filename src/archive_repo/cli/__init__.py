@@ -8,6 +8,7 @@ import click
 
 from archive_repo import __version__
 from archive_repo.cli.common import guarded
+from archive_repo.cli.db import db
 from archive_repo.cli.sip import sip
 from archive_repo.cli.validate import validate
 
@@ -20,6 +21,7 @@ def cli() -> None:
 
 cli.add_command(validate)
 cli.add_command(sip)
+cli.add_command(db)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+"""The catalog: SQLAlchemy 2 models, queries, Alembic migrations; SQLite default, PostgreSQL for scale."""

@@ -1,0 +1,329 @@
+"""The catalog's tables: what the repository holds, where its copies are, and what happened to it.
+
+SQLAlchemy 2 typed declarative models; the schema itself is created by the Alembic migrations in
+``migrations/versions`` (a test checks that they match these models exactly, on SQLite and PostgreSQL).
+
+- ``Agency`` and ``Fonds`` (phông lưu trữ): who produced the records.
+- ``IngestRun``: one run of the ingest command over one or more submissions.
+- ``Submission``: one submission as received, identified by the SHA-256 of its content (unique, so the
+  same submission sent twice is recognised), with the verdict and the validation report.
+- ``Package``: one AIP version. A ``SUPPLEMENT`` or ``REPLACEMENT`` creates a new row with ``version`` + 1
+  that ``supersedes`` the previous one; the old row stays (status ``superseded``) and stays retrievable.
+- ``Document``: one document of a package with its descriptive metadata (all fields in ``fields``).
+- ``File``: every file of the AIP (path, size, SHA-256, PRONOM PUID, MIME type, role).
+- ``StorageCopy``: one copy of a file in one storage location.
+- ``PremisEvent`` and ``PremisAgent``: the preservation history.
+
+Crash safety: the ingest writes storage first and adds a package with its files, copies and events in one
+transaction, the last step; nothing of a package is visible before that commit.
+
+Timestamps are timezone-aware and stored as UTC. ``search_text`` and the normalised date columns are
+filled here, in Python, whenever a package or document is inserted or updated (see ``_normalise``), so
+search behaves the same on every database.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
+from sqlalchemy.types import TypeDecorator
+
+from archive_repo.catalog.normalise import first_day, last_day, search_text
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+PACKAGE_STATUSES = ("active", "superseded")
+SUBMISSION_STATUSES = ("accepted", "rejected")
+RUN_STATUSES = ("running", "finished", "failed", "interrupted")
+FILE_ROLES = ("data", "metadata", "schema", "premis", "mets", "documentation")
+COPY_STATUSES = ("pending", "ok", "missing", "corrupt")
+MODES = ("01", "02", "03")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware timestamp, stored as UTC; naive datetimes are refused (their zone is unknown)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: the catalog stores timezone-aware timestamps only")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str | None = None) -> CheckConstraint:
+    allowed = ", ".join(f"'{value}'" for value in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or column)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON()}
+
+
+class Agency(Base):
+    """An agency that produces records and submits them (cơ quan nộp lưu)."""
+
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+
+    fonds: Mapped[list[Fonds]] = relationship(back_populates="agency")
+
+
+class Fonds(Base):
+    """An archival fonds (phông lưu trữ), identified by its code (mã phông)."""
+
+    __tablename__ = "fonds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+
+    agency: Mapped[Agency | None] = relationship(back_populates="fonds")
+
+
+class IngestRun(Base):
+    """One run of the ingest over one or more submissions."""
+
+    __tablename__ = "ingest_runs"
+    __table_args__ = (_one_of("status", RUN_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+    operator: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    submitted_count: Mapped[int] = mapped_column(default=0)
+    accepted_count: Mapped[int] = mapped_column(default=0)
+    rejected_count: Mapped[int] = mapped_column(default=0)
+    failed_count: Mapped[int] = mapped_column(default=0)
+
+    submissions: Mapped[list[Submission]] = relationship(back_populates="run")
+
+
+class Submission(Base):
+    """A submission as received; ``digest`` (SHA-256 of its content) recognises a second sending."""
+
+    __tablename__ = "submissions"
+    __table_args__ = (_one_of("status", SUBMISSION_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    source_name: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verdict: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16))
+    report: Mapped[dict[str, Any] | None]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"), index=True)
+
+    run: Mapped[IngestRun | None] = relationship(back_populates="submissions")
+    package: Mapped[Package | None] = relationship(back_populates="submission")
+
+    @validates("digest")
+    def _lowercase_digest(self, _key: str, value: str) -> str:
+        return value.lower()
+
+
+class Package(Base):
+    """One version of an AIP."""
+
+    __tablename__ = "packages"
+    __table_args__ = (
+        _one_of("status", PACKAGE_STATUSES),
+        CheckConstraint("version >= 1", name="version_positive"),
+        UniqueConstraint("arc_file_code", "version"),
+        Index(None, "start_on", "end_on"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objid: Mapped[str] = mapped_column(String(255), unique=True)
+    sip_objid: Mapped[str | None] = mapped_column(String(255), index=True)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    fonds_id: Mapped[int | None] = mapped_column(ForeignKey("fonds.id"), index=True)
+    arc_file_code: Mapped[str | None] = mapped_column(String(255))  # indexed by the unique (code, version)
+    title: Mapped[str] = mapped_column(Text, default="")
+    variant: Mapped[str] = mapped_column(String(32))
+    record_status: Mapped[str] = mapped_column(String(32), default="NEW")
+    version: Mapped[int] = mapped_column(default=1)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("packages.id"), unique=True)
+    status: Mapped[str] = mapped_column(String(16), default="active", index=True)
+    start_date: Mapped[str | None] = mapped_column(String(32))
+    end_date: Mapped[str | None] = mapped_column(String(32))
+    start_on: Mapped[date | None] = mapped_column(Date)
+    end_on: Mapped[date | None] = mapped_column(Date)
+    mode: Mapped[str | None] = mapped_column(String(8), index=True)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    submission: Mapped[Submission | None] = relationship(back_populates="package")
+    agency: Mapped[Agency | None] = relationship()
+    fonds: Mapped[Fonds | None] = relationship()
+    supersedes: Mapped[Package | None] = relationship(
+        remote_side=[id], back_populates="superseded_by", foreign_keys=[supersedes_id]
+    )
+    superseded_by: Mapped[Package | None] = relationship(back_populates="supersedes")
+    documents: Mapped[list[Document]] = relationship(
+        back_populates="package", order_by="Document.ordinal", cascade="all, delete-orphan"
+    )
+    files: Mapped[list[File]] = relationship(
+        back_populates="package", order_by="File.path", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[PremisEvent]] = relationship(
+        back_populates="package", order_by="PremisEvent.occurred_at", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Package {self.objid} {self.arc_file_code} v{self.version} {self.status}>"
+
+
+class Document(Base):
+    """One document of a package; ``fields`` holds every descriptive metadata field as read."""
+
+    __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("package_id", "ordinal"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"))
+    ordinal: Mapped[int]
+    code: Mapped[str | None] = mapped_column(String(255), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    title: Mapped[str] = mapped_column(Text, default="")
+    type_code: Mapped[str | None] = mapped_column(String(8))
+    issued_date: Mapped[str | None] = mapped_column(String(32))
+    issued_on: Mapped[date | None] = mapped_column(Date, index=True)
+    mode: Mapped[str | None] = mapped_column(String(8), index=True)
+    fields: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+
+    package: Mapped[Package] = relationship(back_populates="documents")
+    files: Mapped[list[File]] = relationship(back_populates="document")
+
+
+class File(Base):
+    """One file of an AIP, at ``path`` relative to the package root."""
+
+    __tablename__ = "files"
+    __table_args__ = (UniqueConstraint("package_id", "path"), _one_of("role", FILE_ROLES))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)
+    path: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    puid: Mapped[str | None] = mapped_column(String(32))
+    mimetype: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+
+    package: Mapped[Package] = relationship(back_populates="files")
+    document: Mapped[Document | None] = relationship(back_populates="files")
+    copies: Mapped[list[StorageCopy]] = relationship(back_populates="file", cascade="all, delete-orphan")
+
+
+class StorageCopy(Base):
+    """One copy of a file in one storage location (``key`` is the object key or path there)."""
+
+    __tablename__ = "storage_copies"
+    __table_args__ = (UniqueConstraint("file_id", "location"), _one_of("status", COPY_STATUSES))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    location: Mapped[str] = mapped_column(String(100), index=True)
+    key: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="ok")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    verified_at: Mapped[datetime | None] = mapped_column(index=True)
+
+    file: Mapped[File] = relationship(back_populates="copies")
+
+
+class PremisAgent(Base):
+    """A PREMIS agent: software (with its version), a person or an organisation."""
+
+    __tablename__ = "premis_agents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(255), unique=True)
+    name: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(64))
+    version: Mapped[str | None] = mapped_column(String(64))
+
+
+class PremisEvent(Base):
+    """A PREMIS event about a package (and, if ``file`` is set, about one of its files)."""
+
+    __tablename__ = "premis_events"
+    __table_args__ = (Index(None, "package_id", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identifier: Mapped[str] = mapped_column(String(100), unique=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"))
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), index=True)
+    type: Mapped[str] = mapped_column(String(100), index=True)
+    occurred_at: Mapped[datetime]
+    outcome: Mapped[str] = mapped_column(String(32))
+    detail: Mapped[str | None] = mapped_column(Text)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("premis_agents.id"), index=True)
+
+    package: Mapped[Package] = relationship(back_populates="events")
+    file: Mapped[File | None] = relationship()
+    agent: Mapped[PremisAgent | None] = relationship()
+
+
+@event.listens_for(Package, "before_insert")
+@event.listens_for(Package, "before_update")
+def _normalise_package(mapper: Any, connection: Any, package: Package) -> None:
+    package.search_text = search_text(
+        [package.arc_file_code, package.title, package.objid, package.sip_objid]
+    )
+    package.start_on = first_day(package.start_date)
+    package.end_on = last_day(package.end_date or package.start_date)
+
+
+@event.listens_for(Document, "before_insert")
+@event.listens_for(Document, "before_update")
+def _normalise_document(mapper: Any, connection: Any, document: Document) -> None:
+    document.search_text = search_text([document.code, document.title])
+    document.issued_on = first_day(document.issued_date)
