@@ -160,7 +160,9 @@ def _list_files(folder: Path) -> list[Path]:
     return sorted(found)
 
 
-def ensure_sip(work: Path, docs: int, mb_per_doc: float, want_zip: bool, pool_size: int) -> Sip:
+def ensure_sip(
+    work: Path, docs: int, mb_per_doc: float, want_zip: bool, pool_size: int, rebuild: bool = False
+) -> Sip:
     """Build (or reuse) the SIP for ``docs`` documents; the PDF pool is shared by all sizes."""
     from archive_repo.sip.builder import build_sip, zip_folder
     from archive_repo.sip.description import load_description
@@ -171,7 +173,8 @@ def ensure_sip(work: Path, docs: int, mb_per_doc: float, want_zip: bool, pool_si
     folder = base / "out" / objid
     marker = base / "complete.json"
     expected = {"generator": GENERATOR_VERSION, "docs": docs, "mb_per_doc": mb_per_doc, "objid": objid}
-    if not (marker.exists() and json.loads(marker.read_text()) == expected and folder.is_dir()):
+    cached = marker.exists() and json.loads(marker.read_text()) == expected and folder.is_dir()
+    if rebuild or not cached:
         shutil.rmtree(base, ignore_errors=True)
         pdfs = work / f"pdfs-{mb_per_doc:g}mb"
         _ensure_pdfs(pdfs, pool_size, mb_per_doc)
@@ -304,6 +307,8 @@ def measure(sides: list[Side], repeat: int, cold: bool) -> dict[str, Measured]:
         for side in sides:
             if cold:
                 drop_caches()
+            else:
+                os.sync()  # the previous run's writes (ZIP sides) must not be flushed during this one
             run = run_measured(side.command, side.env, side.stdout_path)
             if side.check:
                 side.check(run)
@@ -414,6 +419,12 @@ def zip_sides(sip: Sip, scratch: Path, cores: int) -> list[Side]:
 # --------------------------------------------------------------------------------------------------
 
 
+def peak_rss_mb() -> float:
+    """This process's peak RSS (``VmHWM``: unlike ``ru_maxrss`` it excludes the parent's pre-exec pages)."""
+    match = re.search(r"^VmHWM:\s+(\d+) kB", _read("/proc/self/status"), re.M)
+    return int(match.group(1)) / 1024 if match else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 @contextlib.contextmanager
 def phase_timers() -> Iterator[dict[str, list[float]]]:
     """Wrap the validator's steps with timers; nested helpers (XML parsing, XSD) are timed too."""
@@ -438,7 +449,7 @@ def phase_timers() -> Iterator[dict[str, list[float]]]:
                 slot = timings[name]
                 slot[0] += time.perf_counter() - started
                 slot[1] += 1
-                slot[2] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                slot[2] = peak_rss_mb()
 
         patched.append((owner, attr, original))
         timings[name] = [0.0, 0, 0.0]
@@ -457,7 +468,8 @@ def phase_timers() -> Iterator[dict[str, list[float]]]:
     wrap(validator, "check_holey", "holey-dossier checks")
     # Nested inside the steps above:
     wrap(context, "parse_xml", "nested: XML parsing (every METS/EAD file)")
-    wrap(mets_rules, "schema_findings", "nested: METS XSD validation")
+    wrap(mets_rules, "_schema", "nested: METS XSD validation (with the compile)")
+    wrap(mets_rules, "mets_schema", "nested: METS XSD compile (cached after the first call)")
     wrap(metadata, "schema_findings", "nested: EAD XSD validation")
     try:
         yield timings
@@ -469,7 +481,7 @@ def phase_timers() -> Iterator[dict[str, list[float]]]:
 def profile_phases(target: Path, quarantine: Path) -> tuple[float, float, dict[str, list[float]], str]:
     """Validate ``target`` in a fresh interpreter with phase timers; returns import time and timings."""
     code = f"""
-import json, resource, sys, time
+import json, sys, time
 t0 = time.perf_counter()
 from archive_repo.validation.validator import validate_path
 import archive_repo.cli
@@ -481,10 +493,10 @@ with phase_timers() as timings:
     t1 = time.perf_counter()
     report = validate_path(Path({str(target)!r}), quarantine_parent=Path({str(quarantine)!r}))
     total = time.perf_counter() - t1
-print(json.dumps({{"import": t_import, "total": total, "timings": timings, "verdict": str(report.verdict),
-                  "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+print(json.dumps({{"import": t_import, "total": total, "timings": timings, "verdict": str(report.verdict)}}))
 """
     for _ in range(2):  # the first run warms the page cache, the second is the one reported
+        os.sync()
         output = subprocess.run(
             [sys.executable, "-c", code], check=True, capture_output=True, text=True
         ).stdout
@@ -614,7 +626,7 @@ def render(
         "",
         f"**Method:** best wall time of {repeat} runs per side, sides interleaved; peak RSS is the largest "
         "maximum resident set size of the process tree over those runs, " + RSS_METHOD + ". "
-        "*Warm*: each side ran once beforehand, so every file is in the page cache. "
+        "`sync` before every run. *Warm*: each side ran once beforehand, so every file is in the page cache. "
         + (
             "*Cold*: `sync; echo 3 > /proc/sys/vm/drop_caches` before every run of every side (a guest-level "
             "drop: on a virtual disk the host may still cache some of it). "
@@ -715,13 +727,13 @@ def render(
 def render_phases(
     docs: int, kind: str, import_s: float, total: float, timings: dict[str, list[float]]
 ) -> str:
-    rows = [["Python start-up + imports (separate, before validation)", fmt_s(import_s), "1", ""]]
+    rows = [["importing archive_repo (before validation, not in the total)", fmt_s(import_s), "1", "", ""]]
     for name, (seconds, calls, rss) in timings.items():
         if not calls:
             continue
         share = f"{seconds / total * 100:.0f} %"
-        rows.append([name, fmt_s(seconds), str(int(calls)), share + f" (peak RSS so far {rss:.0f} MB)"])
-    rows.append(["**validate_path total**", fmt_s(total), "1", "100 %"])
+        rows.append([name, fmt_s(seconds), str(int(calls)), share, f"{rss:.0f} MB"])
+    rows.append(["**validate_path total**", fmt_s(total), "1", "100 %", ""])
     return "\n".join(
         [
             f"### Where the time goes: {docs}-document {kind}, warm cache, in process",
@@ -729,7 +741,7 @@ def render_phases(
             "`validate_path()` with timers around the validator's steps (`phase_timers()` in `run.py`); "
             "*nested* rows are part of the steps above them, not extra time.",
             "",
-            table(rows, ["phase", "time", "calls", "share of validate_path"]),
+            table(rows, ["phase", "time", "calls", "share of validate_path", "peak RSS after (VmHWM)"]),
         ]
     )
 
@@ -775,7 +787,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     results: list[SizeResult] = []
     for docs in sizes:
         print(f"SIP with {docs} documents × {args.mb_per_doc:g} MB", flush=True)
-        sip = ensure_sip(work, docs, args.mb_per_doc, args.zip, max(sizes))
+        sip = ensure_sip(work, docs, args.mb_per_doc, args.zip, max(sizes), args.rebuild)
         print(f"  {sip.folder} ({len(sip.files)} files, {sip.total_bytes / 1e9:.2f} GB)", flush=True)
         result = SizeResult(sip, {}, {})
         groups = [("folder", folder_sides(sip, scratch, cores), result.modes)]
@@ -839,6 +851,9 @@ def main(argv: list[str] | None = None) -> int:
     v.add_argument("--no-cold", dest="cold", action="store_false", help="skip the dropped-page-cache runs")
     v.add_argument("--no-zip", dest="zip", action="store_false", help="skip the ZIP submission comparison")
     v.add_argument("--no-phases", dest="phases", action="store_false", help="skip the per-phase timings")
+    v.add_argument(
+        "--rebuild", action="store_true", help="rebuild the cached SIPs (e.g. after the SIP builder changed)"
+    )
     v.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to update")
     v.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     args = parser.parse_args(argv)
