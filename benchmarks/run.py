@@ -441,7 +441,7 @@ def phase_timers() -> Iterator[dict[str, list[float]]]:
     def wrap(owner: object, attr: str, name: str) -> None:
         original = getattr(owner, attr)
 
-        def timed(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        def timed(*args, **kwargs):
             started = time.perf_counter()
             try:
                 return original(*args, **kwargs)

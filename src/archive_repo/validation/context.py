@@ -31,8 +31,11 @@ class PackageContext:
     def exists(self, relative: str) -> bool:
         return relative in self.inventory.files
 
-    def parse(self, relative: str) -> etree._ElementTree | None:
-        """Parse a package XML file once; problems become findings and yield None."""
+    def parse(self, relative: str, keep: bool = True) -> etree._ElementTree | None:
+        """Parse a package XML file; problems become findings and yield None.
+
+        ``keep=False`` for files read by one check only (document records), so memory stays flat.
+        """
         if relative in self._parsed:
             return self._parsed[relative]
         tree = None
@@ -46,7 +49,8 @@ class PackageContext:
                 problem.kind, "xml.malformed"
             )
             self.findings.error(rule, self.where(relative), key, line=problem.line, detail=problem.detail)
-        self._parsed[relative] = tree
+        if keep or tree is None:
+            self._parsed[relative] = tree
         return tree
 
     def representation_folders(self) -> list[str]:

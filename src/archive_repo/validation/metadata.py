@@ -50,7 +50,7 @@ def check_metadata(ctx: PackageContext, profile: Profile, rep_facts: MetsFacts |
 def _load(ctx: PackageContext, profile: Profile, relative: str, kind: str) -> Record | None:
     if not ctx.exists(relative):
         return None
-    tree = ctx.parse(relative)
+    tree = ctx.parse(relative, keep=kind == "package")
     if tree is None:
         return None
     where = ctx.where(relative)
