@@ -17,7 +17,7 @@ class Inventory:
     directories: set[str] = field(default_factory=set)
 
     def absolute(self, relative: str) -> Path:
-        return self.root.joinpath(*relative.split("/"))
+        return Path(os.path.join(self.root, relative))  # cheaper than Path.joinpath on hot paths
 
     def under(self, prefix: str) -> list[str]:
         prefix = prefix.rstrip("/") + "/"
