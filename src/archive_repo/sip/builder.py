@@ -66,13 +66,11 @@ def zip_folder(folder: Path, target: Path, fixed_time: tuple[int, ...] | None = 
         for path in sorted(folder.rglob("*")):
             if not path.is_file():
                 continue
-            name = f"{folder.name}/{path.relative_to(folder).as_posix()}"
-            if fixed_time is None:
-                archive.write(path, name)
-                continue
-            info = zipfile.ZipInfo(name, date_time=fixed_time)
+            info = zipfile.ZipInfo.from_file(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
             info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
+            if fixed_time is not None:
+                info.date_time = fixed_time
+                info.external_attr = 0o644 << 16
             with open(path, "rb") as source, archive.open(info, "w", force_zip64=True) as sink:
                 shutil.copyfileobj(source, sink, 1024 * 1024)
     partial.replace(target)
