@@ -13,6 +13,7 @@ SQLAlchemy 2 typed declarative models; the schema itself is created by the Alemb
 - ``File``: every file of the AIP (path, size, SHA-256, PRONOM PUID, MIME type, role).
 - ``StorageCopy``: one copy of a file in one storage location.
 - ``PremisEvent`` and ``PremisAgent``: the preservation history.
+- ``StorageIntent``: what a running ingest is writing to storage before its package is committed.
 
 Crash safety: the ingest writes storage first and adds a package with its files, copies and events in one
 transaction, the last step; nothing of a package is visible before that commit.
@@ -133,6 +134,7 @@ class IngestRun(Base):
     finished_at: Mapped[datetime | None]
     operator: Mapped[str] = mapped_column(String(200))
     host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
     status: Mapped[str] = mapped_column(String(16), default="running")
     submitted_count: Mapped[int] = mapped_column(default=0)
     accepted_count: Mapped[int] = mapped_column(default=0)
@@ -277,6 +279,24 @@ class StorageCopy(Base):
     verified_at: Mapped[datetime | None] = mapped_column(index=True)
 
     file: Mapped[File] = relationship(back_populates="copies")
+
+
+class StorageIntent(Base):
+    """Written (and committed) before an ingest stores anything under ``prefix`` in ``location``; removed in
+    the transaction that commits the package. A row left behind names exactly the objects a crash
+    orphaned, so ``archive-repo doctor`` removes them without guessing."""
+
+    __tablename__ = "storage_intents"
+    __table_args__ = (UniqueConstraint("objid", "location"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    objid: Mapped[str] = mapped_column(String(255))
+    location: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("ingest_runs.id"), index=True)
 
 
 class PremisAgent(Base):

@@ -1,0 +1,1 @@
+"""Where AIP files are kept: the Store protocol and its implementations (local folders; S3 with #5)."""

@@ -1,0 +1,95 @@
+"""The storage protocol: what every store (local folder, S3, …) offers the rest of the repository.
+
+Keys are ``/``-separated relative paths, ``<AIP folder>/<path inside the AIP>``. A store computes the
+SHA-256 of what it writes while it writes it, and ``put_file`` refuses (leaving nothing under the key)
+when that digest or size differs from what the caller expected; callers compare again with what the
+store reports, so an object is trusted only once two independent computations agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO, Protocol
+
+from archive_repo.errors import ArchiveRepoError
+
+
+class StorageError(ArchiveRepoError):
+    """A store could not do what was asked (I/O error, missing object, unsafe key)."""
+
+
+class StoreIntegrityError(StorageError):
+    """What the store wrote does not match the expected size or SHA-256; nothing was kept."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    size: int
+    sha256: str
+
+
+def check_key(key: str) -> str:
+    """``key`` if it is a safe relative key (no ``..``, no absolute path, no empty part, no backslash)."""
+    parts = key.split("/")
+    if (
+        not key
+        or key.startswith("/")
+        or "\\" in key
+        or "\x00" in key
+        or any(part in ("", ".", "..") for part in parts)
+    ):
+        raise StorageError("storage.bad_key", key=key)
+    return key
+
+
+def aip_key(aip_folder: str, relative: str) -> str:
+    return check_key(str(PurePosixPath(aip_folder) / relative))
+
+
+class Store(Protocol):
+    name: str
+
+    def put_file(
+        self, key: str, source: Path, *, size: int | None = None, sha256: str | None = None
+    ) -> StoredObject:
+        """Copy ``source`` to ``key``, hashing while copying; refuse if it differs from size/sha256."""
+        ...
+
+    def open(self, key: str) -> BinaryIO:
+        """A binary stream of the object (the caller closes it)."""
+        ...
+
+    def stat(self, key: str) -> int | None:
+        """The object's size, or None if there is no such object."""
+        ...
+
+    def digest(self, key: str) -> StoredObject:
+        """Read the object back and return its size and SHA-256 (a fixity check)."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Remove the object; no error if it is already gone."""
+        ...
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object under the folder ``prefix``; returns how many there were."""
+        ...
+
+    def flush(self, prefix: str) -> None:
+        """Make what was written under ``prefix`` durable (no-op where ``put_file`` already is)."""
+        ...
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        """Every key under ``prefix`` (a folder-like prefix ending in ``/``, or empty for all)."""
+        ...
+
+    def prefixes(self) -> Iterator[str]:
+        """The top-level folders (AIP folder names) held by the store."""
+        ...
+
+    def cleanup_temporary(self) -> list[str]:
+        """Remove the store's own leftovers of interrupted writes; returns what was removed."""
+        ...

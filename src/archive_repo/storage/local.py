@@ -1,0 +1,161 @@
+"""A store in a local folder (or a mounted disk): one file per key, written atomically.
+
+``put_file`` copies into ``<root>/.incoming/<random>`` while hashing, flushes it to disk (fsync), compares,
+then renames it to its key: a reader never sees a half-written object, and a crash leaves only files in
+``.incoming/`` (removed by ``cleanup_temporary``, which ``archive-repo doctor`` calls).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from archive_repo.hashing import CHUNK
+from archive_repo.storage.base import StorageError, StoredObject, StoreIntegrityError, check_key
+
+INCOMING = ".incoming"
+
+
+class LocalStore:
+    def __init__(self, name: str, root: Path) -> None:
+        self.name = name
+        self.root = Path(root)
+
+    def path_of(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def _ensure_root(self) -> None:
+        try:
+            (self.root / INCOMING).mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StorageError("storage.io", location=self.name, key=".", detail=str(exc)) from None
+
+    def put_file(
+        self, key: str, source: Path, *, size: int | None = None, sha256: str | None = None
+    ) -> StoredObject:
+        target = self.path_of(key)
+        self._ensure_root()
+        temporary = self.root / INCOMING / uuid.uuid4().hex
+        hasher = hashlib.sha256()
+        written = 0
+        try:
+            with open(source, "rb") as reader, open(temporary, "xb") as writer:
+                while chunk := reader.read(CHUNK):
+                    hasher.update(chunk)
+                    writer.write(chunk)
+                    written += len(chunk)
+                writer.flush()
+                os.fsync(writer.fileno())
+            digest = hasher.hexdigest()
+            if (size is not None and size != written) or (sha256 is not None and sha256.lower() != digest):
+                raise StoreIntegrityError(
+                    "storage.mismatch",
+                    location=self.name,
+                    key=key,
+                    expected=f"{size} B, {sha256}",
+                    found=f"{written} B, {digest}",
+                )
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
+        finally:
+            temporary.unlink(missing_ok=True)
+        return StoredObject(key, written, digest)
+
+    def flush(self, prefix: str) -> None:
+        """fsync the folders under ``prefix`` so the renames into them survive a power cut."""
+        top = self.path_of(prefix.rstrip("/"))
+        for folder, _dirs, _files in os.walk(top):
+            _fsync_dir(Path(folder))
+        _fsync_dir(self.root)
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return open(self.path_of(key), "rb")  # noqa: SIM115 - the caller closes it
+        except OSError as exc:
+            raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
+
+    def stat(self, key: str) -> int | None:
+        try:
+            return self.path_of(key).stat().st_size
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
+
+    def digest(self, key: str) -> StoredObject:
+        hasher = hashlib.sha256()
+        size = 0
+        with self.open(key) as reader:
+            while chunk := reader.read(CHUNK):
+                hasher.update(chunk)
+                size += len(chunk)
+        return StoredObject(key, size, hasher.hexdigest())
+
+    def delete(self, key: str) -> None:
+        path = self.path_of(key)
+        try:
+            path.unlink(missing_ok=True)
+        except OSError as exc:
+            raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
+        self._prune_empty(path.parent)
+
+    def delete_prefix(self, prefix: str) -> int:
+        """Remove every object under the folder ``prefix``; returns how many there were."""
+        top = self.path_of(prefix.rstrip("/"))
+        count = sum(1 for _ in self.keys(prefix.rstrip("/") + "/"))
+        shutil.rmtree(top, ignore_errors=True)
+        return count
+
+    def _prune_empty(self, folder: Path) -> None:
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return
+            folder = folder.parent
+
+    def keys(self, prefix: str = "") -> Iterator[str]:
+        start = self.path_of(prefix.rstrip("/")) if prefix.strip("/") else self.root
+        if not start.is_dir():
+            return
+        for folder, dirs, files in os.walk(start):
+            here = Path(folder)
+            if here == self.root:
+                dirs[:] = [d for d in dirs if d != INCOMING]
+            dirs.sort()
+            for name in sorted(files):
+                yield (here / name).relative_to(self.root).as_posix()
+
+    def prefixes(self) -> Iterator[str]:
+        if not self.root.is_dir():
+            return
+        for entry in sorted(self.root.iterdir()):
+            if entry.is_dir() and entry.name != INCOMING:
+                yield entry.name
+
+    def cleanup_temporary(self) -> list[str]:
+        incoming = self.root / INCOMING
+        removed = []
+        if incoming.is_dir():
+            for entry in sorted(incoming.iterdir()):
+                entry.unlink(missing_ok=True)
+                removed.append(f"{INCOMING}/{entry.name}")
+        return removed
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
