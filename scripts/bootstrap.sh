@@ -23,6 +23,20 @@ if [ ! -x "$VENV/bin/python" ]; then
         fi
     fi
 fi
+# The handover record (PDF) needs a TrueType font with Vietnamese characters (see ingest/receipt.py).
+if [ -z "${ARCHIVE_REPO_FONT:-}" ] \
+    && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] \
+    && [ ! -f /usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf ] \
+    && [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSans-Regular.ttf ] \
+    && [ ! -f /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-dejavu-core >/dev/null; } \
+            || echo "could not install fonts-dejavu-core; the handover record PDF needs it" >&2
+    else
+        echo "no font with Vietnamese characters for the handover record PDF; install one" \
+            "(apt-get install fonts-dejavu-core) or set ARCHIVE_REPO_FONT to a .ttf file" >&2
+    fi
+fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
 if [ -n "$EXTRA" ]; then
     "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRA]"

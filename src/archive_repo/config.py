@@ -87,10 +87,15 @@ def load_settings(home: Path | None = None) -> Settings:
     return _settings_from(home, data, path)
 
 
+def _setting(section: str, key: str) -> str:
+    """A setting's dotted name, for messages."""
+    return f"{section}.{key}"
+
+
 def _text(data: dict[str, Any], section: str, key: str, path: Path, default: str | None = None) -> str:
     value = data.get(section, {}).get(key, default)
     if not isinstance(value, str) or (default is None and not value.strip()):
-        raise ConfigError("config.bad_value", path=str(path), key=f"{section}.{key}")
+        raise ConfigError("config.bad_value", path=str(path), key=_setting(section, key))
     return value
 
 
@@ -103,22 +108,24 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
     locations = []
     raw_locations = data.get("storage", {}).get("locations", [])
     if not isinstance(raw_locations, list) or not raw_locations:
-        raise ConfigError("config.bad_value", path=str(path), key="storage.locations")
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("storage", "locations"))
     for index, raw in enumerate(raw_locations):
-        key = f"storage.locations[{index}]"
+        key = "".join((_setting("storage", "locations"), "[", str(index), "]"))
         if not isinstance(raw, dict) or raw.get("type") not in LOCATION_KINDS:
-            raise ConfigError("config.bad_value", path=str(path), key=f"{key}.type")
+            raise ConfigError("config.bad_value", path=str(path), key=_setting(key, "type"))
         name, folder = raw.get("name"), raw.get("path")
         if not isinstance(name, str) or not name or not isinstance(folder, str) or not folder:
             raise ConfigError("config.bad_value", path=str(path), key=key)
         locations.append(StorageLocation(name, raw["type"], (home / folder).resolve()))
     if len({loc.name for loc in locations}) != len(locations):
-        raise ConfigError("config.bad_value", path=str(path), key="storage.locations (duplicate name)")
+        raise ConfigError(
+            "config.bad_value", path=str(path), key=_setting("storage", "locations") + " (name)"
+        )
     workers = os.environ.get("ARCHIVE_REPO_WORKERS") or data.get("ingest", {}).get("workers", 2)
     try:
         workers = max(1, int(workers))
     except (TypeError, ValueError):
-        raise ConfigError("config.bad_value", path=str(path), key="ingest.workers") from None
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("ingest", "workers")) from None
     operator = os.environ.get("ARCHIVE_REPO_OPERATOR") or data.get("ingest", {}).get("operator") or None
     return Settings(
         home=home,

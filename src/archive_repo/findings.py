@@ -59,6 +59,31 @@ class Finding:
             "message": self.message(lang),
         }
 
+    def as_record(self) -> dict[str, Any]:
+        """Language-neutral form for storage; :meth:`from_record` gives the finding back."""
+        return {
+            "rule": self.rule,
+            "severity": str(self.severity),
+            "path": self.path,
+            "message_key": self.message_key,
+            "params": {
+                k: v if isinstance(v, int | float | str | None) else str(v) for k, v in self.params.items()
+            },
+            "line": self.location.line,
+            "element": self.location.element,
+        }
+
+    @classmethod
+    def from_record(cls, data: dict[str, Any]) -> Finding:
+        return cls(
+            data["rule"],
+            Severity(data["severity"]),
+            data["path"],
+            data["message_key"],
+            dict(data.get("params") or {}),
+            Location(data.get("line"), data.get("element")),
+        )
+
 
 @dataclass
 class Findings:

@@ -230,6 +230,7 @@ class Document(Base):
     package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"))
     ordinal: Mapped[int]
     code: Mapped[str | None] = mapped_column(String(255), index=True)
+    doc_id: Mapped[str | None] = mapped_column(String(255), index=True)  # the SIP docId
     kind: Mapped[str] = mapped_column(String(16), default="text")
     title: Mapped[str] = mapped_column(Text, default="")
     type_code: Mapped[str | None] = mapped_column(String(8))

@@ -9,6 +9,9 @@ import click
 from archive_repo import __version__
 from archive_repo.cli.common import guarded
 from archive_repo.cli.db import db
+from archive_repo.cli.doctor import doctor
+from archive_repo.cli.ingest import ingest
+from archive_repo.cli.init import init
 from archive_repo.cli.sip import sip
 from archive_repo.cli.validate import validate
 
@@ -19,9 +22,12 @@ def cli() -> None:
     """archive-repo: kho lưu trữ số theo TT05/2025/TT-BNV (OAIS) — digital preservation repository."""
 
 
+cli.add_command(init)
+cli.add_command(ingest)
 cli.add_command(validate)
 cli.add_command(sip)
 cli.add_command(db)
+cli.add_command(doctor)
 
 
 def main() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
@@ -22,6 +23,16 @@ def lang_option(function: Callable[..., Any]) -> Callable[..., Any]:
         default=lambda: os.environ.get("ARCHIVE_REPO_LANG", DEFAULT_LANGUAGE),
         show_default="vi",
         help="Ngôn ngữ thông báo / message language (vi, en).",
+    )(function)
+
+
+def repository_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--repository",
+        "-R",
+        type=click.Path(path_type=Path, file_okay=False),
+        default=None,
+        help="Thư mục kho lưu trữ / repository folder (default: $ARCHIVE_REPO_HOME, else .).",
     )(function)
 
 

@@ -69,8 +69,8 @@ from lxml import etree
 from archive_repo import SOFTWARE_NAME, __version__
 from archive_repo.errors import ArchiveRepoError
 from archive_repo.formats import mimetype_for
-from archive_repo.hashing import copy_with_digest, write_with_digest
-from archive_repo.packages.ead import Record, read_record, record_kind, write_record
+from archive_repo.hashing import copy_with_digest, hash_file, write_with_digest
+from archive_repo.packages.ead import Record, read_record, record_identifier, record_kind, write_record
 from archive_repo.packages.mets import (
     AIP_PROFILE,
     CSIP_NS,
@@ -189,6 +189,19 @@ class AipFile:
     size: int
     sha256: str
     mimetype: str
+    source: Path | None = None  # a data file left in the SIP (``copy_data=False``): copy it from here
+
+
+@dataclass(frozen=True)
+class AipDocument:
+    """One document of the AIP: its record, its content (data file or holey reference), its fields."""
+
+    kind: str  # doc | pic | media
+    doc_id: str  # the SIP docId (the record's file name keeps it: EAD_DOC_<docId>.xml)
+    record_path: str  # relative to the AIP folder
+    content_path: str
+    holey: bool
+    fields: dict[str, str]
 
 
 @dataclass
@@ -201,6 +214,11 @@ class ConvertedAip:
     files: list[AipFile]
     events: list[PremisEvent]  # every event written, package level then representation level
     unresolved_holey: list[str] = field(default_factory=list)  # document ids
+    fonds: str = ""
+    record_status: str = "NEW"
+    package_fields: dict[str, str] = field(default_factory=dict)
+    documents: list[AipDocument] = field(default_factory=list)
+    agents: list[PremisAgent] = field(default_factory=list)
 
 
 def is_unresolved_holey(line: str) -> bool:
@@ -506,12 +524,16 @@ def convert_sip_to_aip(
     strict_holey: bool = False,
     archive_name: str | None = None,
     now: datetime | None = None,
+    copy_data: bool = True,
 ) -> ConvertedAip:
     """Write the AIP of the valid SIP folder ``sip_root`` into ``out_parent``; see the module notes.
 
     ``report``: the validation report of ``sip_root`` when the caller already has one (the SIP is then
     not validated, nor hashed, a second time); otherwise the SIP is validated here. ``events`` and
     ``agents``: what happened before (virus check, …) and who did it, written into PREMIS.xml.
+    ``copy_data=False``: data files are not copied into the AIP folder; their :class:`AipFile` names the
+    SIP file as ``source`` with the size and SHA-256 the (validated) SIP METS declares, and whoever
+    copies them (the ingest, straight into storage) must compare the digest computed while copying.
     Raises :class:`ConversionError` (or a subclass) and leaves nothing behind when it cannot convert.
     """
     if not archive_code or not _SAFE_CODE.match(archive_code):
@@ -537,6 +559,7 @@ def convert_sip_to_aip(
         report=report,
         resolver=resolve_holey,
         strict_holey=strict_holey,
+        copy_data=copy_data,
     )
     try:
         out_parent.mkdir(parents=True, exist_ok=True)
@@ -566,8 +589,10 @@ class _AipWriter:
     report: Report
     resolver: HoleyResolver | None
     strict_holey: bool
+    copy_data: bool = True
     software: PremisAgent = field(default_factory=software_agent)
     files: list[AipFile] = field(default_factory=list)
+    documents: list[AipDocument] = field(default_factory=list)
 
     # identifiers -----------------------------------------------------------------------------------
     @property
@@ -691,6 +716,11 @@ class _AipWriter:
             files=sorted(self.files, key=lambda f: f.path),
             events=[*package_events, *rep_events],
             unresolved_holey=unresolved,
+            fonds=self.sip.fonds,
+            record_status=self.sip.record_status,
+            package_fields=package_fields,
+            documents=self.documents,
+            agents=agents,
         )
 
     def _arc_file_code(self, record: Record, spec: RecordSpec) -> str:
@@ -759,19 +789,42 @@ class _AipWriter:
                 )
             )
             entries.append(DocumentEntry(record_file, content, holey=document.holey, premis_id=file_id.value))
+            self.documents.append(
+                AipDocument(
+                    kind=document.kind,
+                    doc_id=record_identifier(PurePosixPath(document.record.relative).name),
+                    record_path=record_relative,
+                    content_path=relative,
+                    holey=document.holey,
+                    fields=fields,
+                )
+            )
         return entries, events, objects, unresolved, dropped
 
     def _copy_data(self, document: _SipDocument, relative: str) -> tuple[FileRecord, PremisEvent]:
         source = document.content
-        (self.root / relative).parent.mkdir(parents=True, exist_ok=True)
-        size, digest = copy_with_digest(self.sip.root / source.relative, self.root / relative)
-        checked = _compare(source, size, digest)
         mimetype = source.mimetype or mimetype_for(relative)
-        self._written(relative, size, digest, mimetype)
+        if self.copy_data:
+            (self.root / relative).parent.mkdir(parents=True, exist_ok=True)
+            size, digest = copy_with_digest(self.sip.root / source.relative, self.root / relative)
+            checked = _compare(source, size, digest)
+            self._written(relative, size, digest, mimetype)
+            detail = "SHA-256 computed while copying from the SIP, compared with the SIP METS checksum"
+        else:
+            if source.size is not None and source.sha256 is not None:
+                size, digest, checked = source.size, source.sha256, True
+            else:
+                size, hashes = hash_file(self.sip.root / source.relative)
+                digest, checked = hashes["sha256"], False
+            self.files.append(AipFile(relative, size, digest, mimetype, self.sip.root / source.relative))
+            detail = (
+                "SHA-256 computed while copying from the SIP into storage, "
+                "compared with the SIP METS checksum"
+            )
         event = self.event(
             "fixity check",
             outcome=SUCCESS if checked else NOT_PERFORMED,
-            detail="SHA-256 computed while copying from the SIP, compared with the SIP METS checksum",
+            detail=detail,
             outcome_detail=None if checked else "The SIP METS declares no SHA-256 checksum for this file",
             agents=(linking(self.software, ROLE_EXECUTING_PROGRAM),),
             objects=(LinkingObject(self.file_id(relative)),),

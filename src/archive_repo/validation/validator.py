@@ -42,13 +42,17 @@ def validate_path(
 
 
 def validate_submission(
-    submission: Submission, forced: Profile | None = None, workers: int | None = None
+    submission: Submission,
+    forced: Profile | None = None,
+    workers: int | None = None,
+    digests: DigestCache | None = None,
 ) -> Report:
+    """Validate an opened submission; ``digests`` (optional) keeps the file digests for the caller."""
     findings = submission.findings
     label = str(submission.source)
     if submission.top is None:
         return Report(label, forced.name if forced else None, findings)
-    digests = DigestCache()
+    digests = digests if digests is not None else DigestCache()
     bag_profile: str | None = None
     if submission.is_bag:
         bag_profile = _validate_bag(submission, forced, digests, findings, workers)

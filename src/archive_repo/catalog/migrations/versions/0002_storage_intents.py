@@ -1,4 +1,5 @@
-"""Storage intents (what an ingest writes before its commit) and the process id of an ingest run.
+"""Storage intents (what an ingest writes before its commit), the process id of an ingest run, and the
+SIP docId of each document (holey references name documents by it).
 
 Revision ID: 0002
 Revises: 0001
@@ -38,9 +39,15 @@ def upgrade() -> None:
         sa.UniqueConstraint("objid", "location", name=op.f("uq_storage_intents_objid_location")),
     )
     op.create_index(op.f("ix_storage_intents_run_id"), "storage_intents", ["run_id"], unique=False)
+    with op.batch_alter_table("documents") as batch:
+        batch.add_column(sa.Column("doc_id", sa.String(length=255), nullable=True))
+        batch.create_index(batch.f("ix_documents_doc_id"), ["doc_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("documents") as batch:
+        batch.drop_index(batch.f("ix_documents_doc_id"))
+        batch.drop_column("doc_id")
     op.drop_index(op.f("ix_storage_intents_run_id"), table_name="storage_intents")
     op.drop_table("storage_intents")
     with op.batch_alter_table("ingest_runs") as batch:

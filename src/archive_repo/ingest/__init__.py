@@ -1,0 +1,1 @@
+"""The ingest pipeline: quarantine → validate → authenticity → convert → store → catalog → receipt."""

@@ -1,0 +1,167 @@
+"""Ingest a batch of submissions: workers process them in parallel, this process commits each result.
+
+Only this process writes packages to the catalog, one transaction per submission, so the batch is as
+consistent as each of its parts. A bad submission is rejected with its report and the others go on; a
+submission that cannot be processed at all (unreadable path, storage failure) is reported as failed.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import socket
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from archive_repo.catalog.db import transaction
+from archive_repo.catalog.models import IngestRun, Submission, utcnow
+from archive_repo.config import Settings
+from archive_repo.ingest.catalog_access import writer_sessions
+from archive_repo.ingest.commit import AlreadyHeld, commit_accepted, record_submission
+from archive_repo.ingest.crashpoints import crash_point
+from archive_repo.ingest.handover import write_handover
+from archive_repo.ingest.outcome import Outcome, SubmissionOutcome
+from archive_repo.ingest.rejected import write_rejection
+from archive_repo.ingest.versions import VersionConflict
+from archive_repo.ingest.worker import IngestJob, discard_stored, process_submission
+
+
+@dataclass
+class ProcessedSubmission:
+    outcome: SubmissionOutcome
+    objid: str | None = None
+    version: int | None = None
+    receipt: Path | None = None  # the PDF
+    rejected_folder: Path | None = None
+
+
+@dataclass
+class RunSummary:
+    run_id: int
+    results: list[ProcessedSubmission] = field(default_factory=list)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome.outcome is outcome)
+
+
+def ingest_batch(
+    sources: list[Path],
+    settings: Settings,
+    *,
+    workers: int | None = None,
+    lang: str = "vi",
+    on_result: Callable[[ProcessedSubmission], None] | None = None,
+) -> RunSummary:
+    writer = writer_sessions(settings.catalog_url)
+    with transaction(writer) as session:
+        run = IngestRun(
+            operator=settings.operator,
+            host=socket.gethostname(),
+            pid=os.getpid(),
+            status="running",
+            submitted_count=len(sources),
+        )
+        session.add(run)
+        session.flush()
+        run_id = run.id
+    summary = RunSummary(run_id)
+    job = IngestJob(settings, run_id)
+    status = "failed"
+    try:
+        for outcome in _outcomes(sources, job, workers or settings.workers):
+            processed = _finish(outcome, settings, run_id, lang)
+            summary.results.append(processed)
+            if on_result is not None:
+                on_result(processed)
+        status = "finished"
+    except KeyboardInterrupt:
+        status = "interrupted"
+        raise
+    finally:
+        with transaction(writer) as session:
+            run = session.get_one(IngestRun, run_id)
+            run.status = status
+            run.finished_at = utcnow()
+            run.accepted_count = summary.count(Outcome.ACCEPTED)
+            run.rejected_count = summary.count(Outcome.REJECTED)
+            run.failed_count = summary.count(Outcome.FAILED)
+    return summary
+
+
+def _outcomes(sources: list[Path], job: IngestJob, workers: int) -> Iterator[SubmissionOutcome]:
+    if workers <= 1 or len(sources) <= 1:
+        for source in sources:
+            yield process_submission(source, job)
+        return
+    # spawn: a forked child would inherit this process's open SQLite connection (and its locks).
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=context) as pool:
+        futures = [pool.submit(process_submission, source, job) for source in sources]
+        for future in as_completed(futures):
+            yield future.result()
+
+
+def _finish(outcome: SubmissionOutcome, settings: Settings, run_id: int, lang: str) -> ProcessedSubmission:
+    processed = ProcessedSubmission(outcome)
+    if outcome.outcome in (Outcome.FAILED, Outcome.DUPLICATE) or outcome.digest is None:
+        return processed
+    if outcome.outcome is Outcome.ACCEPTED:
+        _commit(outcome, settings, run_id, processed)
+    if outcome.outcome is Outcome.REJECTED:
+        _record_rejection(outcome, settings, run_id, lang, processed)
+    if outcome.outcome in (Outcome.ACCEPTED, Outcome.REJECTED):
+        with writer_sessions(settings.catalog_url)() as session:
+            submission = session.query(Submission).filter_by(digest=outcome.digest).one()
+            processed.receipt = write_handover(submission, settings, lang)[1]
+        crash_point("after-receipt")
+    return processed
+
+
+def _commit(
+    outcome: SubmissionOutcome, settings: Settings, run_id: int, processed: ProcessedSubmission
+) -> None:
+    info = outcome.package
+    assert info is not None
+    try:
+        with transaction(writer_sessions(settings.catalog_url)) as session:
+            package = commit_accepted(session, outcome, session.get(IngestRun, run_id))
+            processed.objid, processed.version = package.objid, package.version
+        crash_point("after-commit")
+    except AlreadyHeld as held:
+        discard_stored(settings, info.objid, info.folder)
+        outcome.outcome, outcome.duplicate_of, outcome.package = Outcome.DUPLICATE, held.objid, None
+    except VersionConflict as conflict:
+        discard_stored(settings, info.objid, info.folder)
+        findings = (outcome.report or {}).setdefault("findings", [])
+        findings.append(
+            {
+                "rule": "ingest.version",
+                "severity": "error",
+                "path": "METS.xml",
+                "message_key": conflict.message_key,
+                "params": {k: str(v) for k, v in conflict.params.items()},
+                "line": None,
+                "element": None,
+            }
+        )
+        (outcome.report or {})["verdict"] = "invalid"
+        outcome.outcome, outcome.package = Outcome.REJECTED, None
+
+
+def _record_rejection(
+    outcome: SubmissionOutcome, settings: Settings, run_id: int, lang: str, processed: ProcessedSubmission
+) -> None:
+    assert outcome.digest is not None
+    try:
+        with transaction(writer_sessions(settings.catalog_url)) as session:
+            submission = record_submission(session, outcome, session.get(IngestRun, run_id))
+            session.flush()
+            received_at = submission.received_at
+    except AlreadyHeld as held:
+        outcome.outcome, outcome.duplicate_of = Outcome.DUPLICATE, held.objid
+        return
+    processed.rejected_folder = write_rejection(
+        settings.rejected_dir, outcome.source, outcome.digest, outcome.report or {}, received_at, lang
+    )

@@ -1,0 +1,264 @@
+"""Process one submission up to (not including) the catalog commit: quarantine, validation,
+authenticity, conversion into a staging folder, and storage of every copy.
+
+Runs in a worker process; returns a :class:`SubmissionOutcome` and never raises for bad input. Before it
+writes anything to a store it commits a ``StorageIntent``; the runner's commit deletes the intent in the
+same transaction that makes the package visible, so a crash at any point leaves either a visible,
+complete package or intents naming exactly the orphaned objects (``archive-repo doctor`` removes them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from archive_repo.catalog.db import transaction
+from archive_repo.catalog.models import Document, File, Package, StorageIntent
+from archive_repo.catalog.queries import submission_by_digest
+from archive_repo.config import Settings
+from archive_repo.errors import ArchiveRepoError
+from archive_repo.hashing import DigestCache
+from archive_repo.ingest.authenticity import as_premis_events, authenticity_checks
+from archive_repo.ingest.catalog_access import sessions, writer_sessions
+from archive_repo.ingest.crashpoints import crash_point
+from archive_repo.ingest.describe import describe
+from archive_repo.ingest.digest import submission_digest
+from archive_repo.ingest.outcome import Outcome, PackageInfo, SubmissionOutcome
+from archive_repo.ingest.versions import VersionConflict, plan_version
+from archive_repo.packages.convert import AIP_OF_SIP, ConversionError, ConvertedAip, convert_sip_to_aip
+from archive_repo.packages.mets_writer import timestamp
+from archive_repo.packages.premis import SUCCESS, PremisEvent, linking, software_agent
+from archive_repo.packages.reader import Submission, open_submission
+from archive_repo.storage.base import StoreIntegrityError, aip_key
+from archive_repo.storage.local import LocalStore
+from archive_repo.storage.registry import open_stores
+from archive_repo.validation.report import Report
+from archive_repo.validation.validator import validate_submission
+
+
+@dataclass(frozen=True)
+class IngestJob:
+    settings: Settings
+    run_id: int | None = None
+
+
+def report_record(report: Report) -> dict[str, object]:
+    return {
+        "package": report.package,
+        "profile": report.profile,
+        "verdict": str(report.verdict),
+        "findings": [f.as_record() for f in report.findings],
+    }
+
+
+def process_submission(source: Path, job: IngestJob) -> SubmissionOutcome:
+    started = time.monotonic()
+    try:
+        outcome = _process(source, job)
+    except ArchiveRepoError as exc:
+        outcome = SubmissionOutcome(
+            str(source), Outcome.FAILED, message_key=exc.message_key, message_params=exc.params
+        )
+    except OSError as exc:
+        outcome = SubmissionOutcome(
+            str(source), Outcome.FAILED, message_key="ingest.io_error", message_params={"detail": str(exc)}
+        )
+    outcome.seconds = time.monotonic() - started
+    return outcome
+
+
+def _process(source: Path, job: IngestJob) -> SubmissionOutcome:
+    settings = job.settings
+    quarantine = settings.work_dir / "quarantine" / str(os.getpid())
+    with open_submission(source, quarantine_parent=quarantine) as submission:
+        crash_point("after-unpack")
+        digests = DigestCache()
+        report = validate_submission(submission, digests=digests)
+        digest = submission_digest(submission, digests)
+        crash_point("after-validate")
+        with sessions(settings.catalog_url)() as session:
+            seen = submission_by_digest(session, digest)
+            if seen is not None and seen.status == "accepted" and seen.package is not None:
+                return SubmissionOutcome(
+                    str(source),
+                    Outcome.DUPLICATE,
+                    digest,
+                    report_record(report),
+                    duplicate_of=seen.package.objid,
+                )
+        sip_profile = _tt05_sip_profile(submission, report)
+        if not report.is_valid or sip_profile is None:
+            return SubmissionOutcome(str(source), Outcome.REJECTED, digest, report_record(report))
+        return _convert_and_store(submission, report, digest, job)
+
+
+def _tt05_sip_profile(submission: Submission, report: Report) -> str | None:
+    """The TT05 SIP profile the package was validated under; else an error finding says what is missing."""
+    profile = (report.profile or "").split(" + ")[-1]
+    if profile in AIP_OF_SIP:
+        return profile
+    if report.is_valid:
+        root = submission.package_root
+        missing = []
+        if root is None or not (root / "metadata/descriptive/EAD.xml").is_file():
+            missing.append("metadata/descriptive/EAD.xml (fileCode, title, mode …)")
+        if root is None or not (root / "METS.xml").is_file():
+            missing.append("METS.xml")
+        report.findings.error(
+            "ingest.not-tt05-sip",
+            ".",
+            "ingest.not_tt05_sip",
+            profile=profile or "-",
+            missing="; ".join(missing) or "TT05 SIP_hoso / SIP_tailieu",
+        )
+    return None
+
+
+def _convert_and_store(
+    submission: Submission, report: Report, digest: str, job: IngestJob
+) -> SubmissionOutcome:
+    settings = job.settings
+    assert submission.package_root is not None
+    staging_parent = settings.work_dir / "staging" / str(os.getpid())
+    checks = authenticity_checks()
+    events = [_quarantine_event(submission), *as_premis_events(checks), _ingestion_event(settings)]
+    try:
+        aip = convert_sip_to_aip(
+            submission.package_root,
+            staging_parent,
+            archive_code=settings.archive_code,
+            archive_name=settings.archive_name or None,
+            events=events,
+            report=report,
+            resolve_holey=_holey_resolver(settings),
+            copy_data=False,
+        )
+    except ConversionError as exc:
+        report.findings.error("ingest.conversion", ".", exc.message_key, **exc.params)
+        return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+    try:
+        crash_point("after-convert")
+        package = describe(aip, settings.archive_code)
+        conflict = _version_conflict(settings, package)
+        if conflict is not None:
+            report.findings.error("ingest.version", "METS.xml", conflict.message_key, **conflict.params)
+            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+        _store(aip, package, job)
+        crash_point("after-store")
+    finally:
+        shutil.rmtree(aip.folder, ignore_errors=True)
+    return SubmissionOutcome(str(submission.source), Outcome.ACCEPTED, digest, report_record(report), package)
+
+
+def _version_conflict(settings: Settings, package: PackageInfo) -> VersionConflict | None:
+    with sessions(settings.catalog_url)() as session:
+        try:
+            plan = plan_version(session, package.arc_file_code, package.record_status)
+        except VersionConflict as conflict:
+            return conflict
+    package.supersedes_objid = plan.previous.objid if plan.previous is not None else None
+    return None
+
+
+def _store(aip: ConvertedAip, package: PackageInfo, job: IngestJob) -> None:
+    settings = job.settings
+    stores = open_stores(settings)
+    with transaction(writer_sessions(settings.catalog_url)) as session:
+        for store in stores:
+            session.add(
+                StorageIntent(
+                    objid=aip.objid,
+                    location=store.name,
+                    prefix=package.folder + "/",
+                    host=socket.gethostname(),
+                    pid=os.getpid(),
+                    run_id=job.run_id,
+                )
+            )
+    try:
+        _copy_everywhere(aip, package, stores)
+    except BaseException:
+        discard_stored(settings, aip.objid, package.folder)
+        raise
+
+
+def _copy_everywhere(aip: ConvertedAip, package: PackageInfo, stores: list[LocalStore]) -> None:
+    by_path = {f.path: f for f in package.files}
+    stored_one = False
+    for store in stores:
+        for aip_file in aip.files:
+            source = aip_file.source or aip.folder / aip_file.path
+            key = aip_key(package.folder, aip_file.path)
+            stored = store.put_file(key, source, size=aip_file.size, sha256=aip_file.sha256)
+            if stored.sha256 != aip_file.sha256 or stored.size != aip_file.size:
+                raise StoreIntegrityError(
+                    "storage.mismatch",
+                    location=store.name,
+                    key=key,
+                    expected=f"{aip_file.size} B, {aip_file.sha256}",
+                    found=f"{stored.size} B, {stored.sha256}",
+                )
+            by_path[aip_file.path].copies.append((store.name, key))
+            if not stored_one:
+                stored_one = True
+                crash_point("mid-store")
+        store.flush(package.folder)
+
+
+def discard_stored(settings: Settings, objid: str, folder: str) -> None:
+    """Remove what an unfinished ingest stored under ``folder`` and its intents (nothing was committed)."""
+    for store in open_stores(settings):
+        store.delete_prefix(folder + "/")
+    with transaction(writer_sessions(settings.catalog_url)) as session:
+        session.execute(delete(StorageIntent).where(StorageIntent.objid == objid))
+
+
+def _holey_resolver(settings: Settings):  # noqa: ANN202 - HoleyResolver
+    def resolve(document_id: str) -> tuple[str, str, int] | None:
+        with sessions(settings.catalog_url)() as session:
+            query = (
+                select(Package.objid, File.path, File.size)
+                .join(Document, Document.package_id == Package.id)
+                .join(File, (File.document_id == Document.id) & (File.role == "data"))
+                .where(
+                    Package.status == "active",
+                    (Document.doc_id == document_id) | (Document.code == document_id),
+                )
+                .order_by(Package.version.desc())
+                .limit(1)
+            )
+            row = session.execute(query).first()
+            return (row[0], row[1], row[2]) if row is not None else None
+
+    return resolve
+
+
+def _quarantine_event(submission: Submission) -> PremisEvent:
+    detail = (
+        "ZIP unpacked into a private quarantine folder with path, size and entry limits"
+        if submission.container == "zip"
+        else "Folder read in place (never written), symbolic links and special files refused"
+    )
+    return PremisEvent(
+        type="quarantine",
+        date_time=timestamp(),
+        outcome=SUCCESS,
+        detail=detail,
+        agents=(linking(software_agent(), "executing program"),),
+    )
+
+
+def _ingestion_event(settings: Settings) -> PremisEvent:
+    return PremisEvent(
+        type="ingestion",
+        date_time=timestamp(),
+        outcome=SUCCESS,
+        detail=f"Ingested by {settings.archive_code}, operator {settings.operator}",
+        agents=(linking(software_agent(), "executing program"),),
+    )
