@@ -8,6 +8,7 @@ from pathlib import Path, PurePosixPath
 from archive_repo.catalog.models import Submission
 from archive_repo.config import Settings
 from archive_repo.findings import Finding
+from archive_repo.i18n import has_message, translate
 from archive_repo.ingest.receipt import (
     HandoverRecord,
     ReceiptCheck,
@@ -23,6 +24,11 @@ _CHECK_EVENTS = (
     "digital signature validation",
     "validation",
 )
+
+
+def _label(kind: str, value: str, lang: str) -> str:
+    key = f"premis.{kind}_{value.replace(' ', '_')}"
+    return translate(key, lang) if has_message(key, lang) else value
 
 
 def receipt_id(submission: Submission) -> str:
@@ -83,7 +89,13 @@ def handover_record(submission: Submission, settings: Settings, lang: str) -> Ha
         for event in package.events:
             if event.type in _CHECK_EVENTS and event.file is None and event.type not in seen:
                 seen.add(event.type)
-                checks.append(ReceiptCheck(event.type, event.outcome, event.detail or ""))
+                checks.append(
+                    ReceiptCheck(
+                        _label("event", event.type, lang),
+                        _label("outcome", event.outcome, lang),
+                        event.detail or "",
+                    )
+                )
     dates = None
     if package is not None and (package.start_date or package.end_date):
         dates = f"{package.start_date or '?'} – {package.end_date or '?'}"

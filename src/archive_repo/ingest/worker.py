@@ -9,6 +9,7 @@ complete package or intents naming exactly the orphaned objects (``archive-repo 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -76,6 +77,22 @@ def process_submission(source: Path, job: IngestJob) -> SubmissionOutcome:
 def _process(source: Path, job: IngestJob) -> SubmissionOutcome:
     settings = job.settings
     quarantine = settings.work_dir / "quarantine" / str(os.getpid())
+    try:
+        return _process_opened(source, job, quarantine)
+    finally:
+        _remove_if_empty(quarantine)
+        _remove_if_empty(settings.work_dir / "staging" / str(os.getpid()))
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """This process's own quarantine or staging parent, once nothing is left in it (a crash leaves it to
+    ``archive-repo doctor``; a finished submission must not)."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
+
+
+def _process_opened(source: Path, job: IngestJob, quarantine: Path) -> SubmissionOutcome:
+    settings = job.settings
     with open_submission(source, quarantine_parent=quarantine) as submission:
         crash_point("after-unpack")
         digests = DigestCache()
