@@ -281,3 +281,56 @@ def test_ingest_with_a_postgresql_catalog(tmp_path: Path, pg_url: str) -> None: 
         assert session.scalar(select(func.count()).select_from(StorageCopy)) == session.scalar(
             select(func.count()).select_from(File)
         )
+
+
+def _plain_bag(tmp_path: Path, sidecar: str | None) -> Path:
+    """A BagIt bag of plain files (the example dossier's PDFs), with ``sidecar`` as its TT05 description."""
+    import bagit
+
+    source = Path(__file__).resolve().parents[1] / "examples/sources/bagit-hoso-dao-tao-2024"
+    bag = tmp_path / "plain-bag"
+    shutil.copytree(source / "files", bag / "files")
+    if sidecar is not None:
+        (bag / "tt05-description.toml").write_text(sidecar, encoding="utf-8")
+    bagit.make_bag(str(bag), checksums=["sha256"])
+    return bag
+
+
+def test_plain_bag_with_a_tt05_sidecar_is_ingested(tmp_path: Path) -> None:
+    settings = make_repository(tmp_path / "repo")
+    description = (
+        Path(__file__).resolve().parents[1] / "examples/sources/bagit-hoso-dao-tao-2024/description.toml"
+    ).read_text(encoding="utf-8")
+    bag = _plain_bag(tmp_path, description)
+    result = ingest_batch([bag], settings).results[0]
+    assert result.outcome.outcome is Outcome.ACCEPTED, result.outcome.report
+    assert "tt05-description.toml" in result.outcome.report["profile"]
+    package = packages(settings)[0]
+    assert package.arc_file_code == "LTLSHG.H49.64.33.2024.31"
+    assert validate_path(settings.locations[0].path / package.objid.replace(":", "_")).is_valid
+    assert list((settings.work_dir / "staging").glob("*/*")) == []
+
+
+def test_plain_bag_without_tt05_metadata_is_rejected_naming_what_is_missing(tmp_path: Path) -> None:
+    settings = make_repository(tmp_path / "repo")
+    result = ingest_batch([_plain_bag(tmp_path, None)], settings).results[0]
+    assert result.outcome.outcome is Outcome.REJECTED
+    finding = next(f for f in result.outcome.report["findings"] if f["rule"] == "ingest.not-tt05-sip")
+    assert "EAD.xml" in finding["params"]["missing"] and "METS.xml" in finding["params"]["missing"]
+
+
+def test_a_sidecar_cannot_reach_outside_the_bag(tmp_path: Path) -> None:
+    settings = make_repository(tmp_path / "repo")
+    secret = tmp_path / "secret.pdf"
+    secret.write_bytes(b"%PDF-1.4 not yours")
+    description = (
+        Path(__file__).resolve().parents[1] / "examples/sources/bagit-hoso-dao-tao-2024/description.toml"
+    ).read_text(encoding="utf-8")
+    hostile = description.replace('files = "files"', 'files = "../.."').replace(
+        'file = "quyet-dinh-mo-lop.pdf"', 'file = "secret.pdf"'
+    )
+    assert hostile != description
+    result = ingest_batch([_plain_bag(tmp_path, hostile)], settings).results[0]
+    assert result.outcome.outcome is Outcome.REJECTED
+    assert any(f["rule"] == "ingest.sidecar" for f in result.outcome.report["findings"])
+    assert packages(settings) == []

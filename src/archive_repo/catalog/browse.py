@@ -1,4 +1,4 @@
-"""Read-only views of what the repository holds, for ``archive-repo aip``: lists, search, one package, history.
+"""Read-only views of what the repository holds, for ``archive-repo aip``: lists, search, a package, history.
 
 Every function takes an open session and returns plain, JSON-ready dictionaries (the command renders them
 as tables or prints them as JSON), so nothing here writes to the catalog. Timestamps are given in Vietnam
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Collection, Iterable, Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, select
@@ -19,9 +19,16 @@ from sqlalchemy.orm import Session, selectinload
 
 from archive_repo.catalog.models import Document, File, Package, PremisEvent, StorageCopy
 from archive_repo.catalog.normalise import date_range, fold
-from archive_repo.catalog.queries import latest_version, package_by_objid, package_query, versions
+from archive_repo.catalog.queries import (
+    latest_version,
+    package_by_objid,
+    package_query,
+    search_packages,
+    versions,
+)
 from archive_repo.errors import ArchiveRepoError
 from archive_repo.i18n import has_message, translate
+from archive_repo.storage.export import CopyRef, ExportFile, ExportPlan
 
 VIETNAM = timezone(timedelta(hours=7), "ICT")
 SORTS = ("newest", "code")
@@ -41,7 +48,7 @@ def vn_time(moment: datetime | None) -> str | None:
     if moment is None:
         return None
     if moment.tzinfo is None:  # the catalog returns aware datetimes; be safe with anything else
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(VIETNAM).isoformat(timespec="seconds")
 
 
@@ -132,9 +139,9 @@ def _counts(session: Session, ids: list[int]) -> tuple[dict[int, int], dict[int,
     if not ids:
         return {}, {}
     documents = session.execute(
-        select(Document.package_id, func.count()).where(Document.package_id.in_(ids)).group_by(
-            Document.package_id
-        )
+        select(Document.package_id, func.count())
+        .where(Document.package_id.in_(ids))
+        .group_by(Document.package_id)
     )
     files = session.execute(
         select(File.package_id, func.count(), func.coalesce(func.sum(File.size), 0))
@@ -227,8 +234,6 @@ def search(
     """Packages matching ``text`` (every word, case and diacritics ignored) and the criteria, in
     arcFileCode order, each with ``matched_in`` ("package" and/or "documents") and the documents whose
     code or title holds every word; returns (results, how many match in all)."""
-    from archive_repo.catalog.queries import search_packages
-
     modes = list(modes) if modes else None
     query = package_query(text, fonds, agency, date_from, date_to, modes, all_versions)
     total = _total(session, query)
@@ -395,7 +400,9 @@ def package_detail(
             "record_status_label": record_status_label(package.record_status, lang),
             "mode_label": code_label("mode", package.mode, lang),
             "fonds": (
-                {"code": package.fonds.code, "name": package.fonds.name} if package.fonds is not None else None
+                {"code": package.fonds.code, "name": package.fonds.name}
+                if package.fonds is not None
+                else None
             ),
             "agency": (
                 {"code": package.agency.code, "name": package.agency.name}
@@ -498,3 +505,23 @@ def group_file_events(events: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
                 }
             )
     return rows
+
+
+# --------------------------------------------------------------------------------------------------
+# export
+
+
+def export_plan(session: Session, package: Package) -> ExportPlan:
+    """What :func:`archive_repo.storage.export.export_aip` needs: every file with its copies."""
+    package = _load(session, package)
+    created = package.created_at.astimezone(VIETNAM) if package.created_at else None
+    files = tuple(
+        ExportFile(
+            path=file.path,
+            size=file.size,
+            sha256=file.sha256,
+            copies=tuple(CopyRef(c.location, c.key, c.status) for c in file.copies),
+        )
+        for file in package.files
+    )
+    return ExportPlan(objid=package.objid, folder=aip_folder(package.objid), files=files, created=created)

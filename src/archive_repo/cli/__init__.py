@@ -7,6 +7,7 @@ import sys
 import click
 
 from archive_repo import __version__
+from archive_repo.cli.aip import aip
 from archive_repo.cli.common import guarded
 from archive_repo.cli.db import db
 from archive_repo.cli.doctor import doctor
@@ -28,6 +29,7 @@ cli.add_command(validate)
 cli.add_command(sip)
 cli.add_command(db)
 cli.add_command(doctor)
+cli.add_command(aip)
 
 
 def main() -> None:

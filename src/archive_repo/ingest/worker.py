@@ -31,6 +31,7 @@ from archive_repo.ingest.crashpoints import crash_point
 from archive_repo.ingest.describe import describe
 from archive_repo.ingest.digest import submission_digest
 from archive_repo.ingest.outcome import Outcome, PackageInfo, SubmissionOutcome
+from archive_repo.ingest.sidecar import SIDECAR, build_from_sidecar, sidecar_of
 from archive_repo.ingest.versions import VersionConflict, plan_version
 from archive_repo.packages.convert import AIP_OF_SIP, ConversionError, ConvertedAip, convert_sip_to_aip
 from archive_repo.packages.mets_writer import timestamp
@@ -40,7 +41,7 @@ from archive_repo.storage.base import StoreIntegrityError, aip_key
 from archive_repo.storage.local import LocalStore
 from archive_repo.storage.registry import open_stores
 from archive_repo.validation.report import Report
-from archive_repo.validation.validator import validate_submission
+from archive_repo.validation.validator import validate_path, validate_submission
 
 
 @dataclass(frozen=True)
@@ -109,10 +110,38 @@ def _process_opened(source: Path, job: IngestJob, quarantine: Path) -> Submissio
                     report_record(report),
                     duplicate_of=seen.package.objid,
                 )
+        sidecar = sidecar_of(submission) if report.is_valid else None
+        if sidecar is not None:
+            return _ingest_sidecar(submission, sidecar, report, digest, job)
         sip_profile = _tt05_sip_profile(submission, report)
         if not report.is_valid or sip_profile is None:
             return SubmissionOutcome(str(source), Outcome.REJECTED, digest, report_record(report))
-        return _convert_and_store(submission, report, digest, job)
+        assert submission.package_root is not None
+        return _convert_and_store(submission, submission.package_root, report, digest, job)
+
+
+def _ingest_sidecar(
+    submission: Submission, sidecar: Path, report: Report, digest: str, job: IngestJob
+) -> SubmissionOutcome:
+    """A bag of plain files with a TT05 sidecar: build the SIP it describes, validate it, ingest it."""
+    staging_parent = job.settings.work_dir / "staging" / str(os.getpid())
+    built: Path | None = None
+    try:
+        try:
+            built = build_from_sidecar(sidecar, staging_parent)
+        except ArchiveRepoError as exc:
+            where = sidecar.relative_to(submission.top).as_posix() if submission.top else sidecar.name
+            report.findings.error("ingest.sidecar", where, exc.message_key, **exc.params)
+            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+        built_report = validate_path(built)
+        report.findings.extend(built_report.findings)
+        report.profile = f"{report.profile} + {SIDECAR} → {built_report.profile}"
+        if not report.is_valid or (built_report.profile or "") not in AIP_OF_SIP:
+            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+        return _convert_and_store(submission, built, built_report, digest, job, full_report=report)
+    finally:
+        if built is not None:
+            shutil.rmtree(built.parent, ignore_errors=True)
 
 
 def _tt05_sip_profile(submission: Submission, report: Report) -> str | None:
@@ -138,16 +167,23 @@ def _tt05_sip_profile(submission: Submission, report: Report) -> str | None:
 
 
 def _convert_and_store(
-    submission: Submission, report: Report, digest: str, job: IngestJob
+    submission: Submission,
+    sip_root: Path,
+    report: Report,
+    digest: str,
+    job: IngestJob,
+    full_report: Report | None = None,
 ) -> SubmissionOutcome:
+    """``report``: the SIP's own validation report (given to the conversion); ``full_report``: what the
+    outcome carries when it says more (a bag's findings around a SIP built from a sidecar)."""
     settings = job.settings
-    assert submission.package_root is not None
+    carried = full_report or report
     staging_parent = settings.work_dir / "staging" / str(os.getpid())
     checks = authenticity_checks()
     events = [_quarantine_event(submission), *as_premis_events(checks), _ingestion_event(settings)]
     try:
         aip = convert_sip_to_aip(
-            submission.package_root,
+            sip_root,
             staging_parent,
             archive_code=settings.archive_code,
             archive_name=settings.archive_name or None,
@@ -157,20 +193,22 @@ def _convert_and_store(
             copy_data=False,
         )
     except ConversionError as exc:
-        report.findings.error("ingest.conversion", ".", exc.message_key, **exc.params)
-        return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+        carried.findings.error("ingest.conversion", ".", exc.message_key, **exc.params)
+        return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(carried))
     try:
         crash_point("after-convert")
         package = describe(aip, settings.archive_code)
         conflict = _version_conflict(settings, package)
         if conflict is not None:
-            report.findings.error("ingest.version", "METS.xml", conflict.message_key, **conflict.params)
-            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+            carried.findings.error("ingest.version", "METS.xml", conflict.message_key, **conflict.params)
+            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(carried))
         _store(aip, package, job)
         crash_point("after-store")
     finally:
         shutil.rmtree(aip.folder, ignore_errors=True)
-    return SubmissionOutcome(str(submission.source), Outcome.ACCEPTED, digest, report_record(report), package)
+    return SubmissionOutcome(
+        str(submission.source), Outcome.ACCEPTED, digest, report_record(carried), package
+    )
 
 
 def _version_conflict(settings: Settings, package: PackageInfo) -> VersionConflict | None:
