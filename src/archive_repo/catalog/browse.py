@@ -178,10 +178,11 @@ def summary(package: Package, documents: int, files: int, size: int, lang: str) 
 
 def _summaries(session: Session, packages: Sequence[Package], lang: str) -> list[dict[str, Any]]:
     documents, files = _counts(session, [p.id for p in packages])
-    return [
-        summary(p, documents.get(p.id, 0), *files.get(p.id, (0, 0)), lang=lang)  # type: ignore[misc]
-        for p in packages
-    ]
+    rows = []
+    for package in packages:
+        file_count, size = files.get(package.id, (0, 0))
+        rows.append(summary(package, documents.get(package.id, 0), file_count, size, lang))
+    return rows
 
 
 def _with_relations(query: Select[Any]) -> Select[Any]:

@@ -32,9 +32,7 @@ def upgrade() -> None:
         sa.Column("host", sa.String(length=255), nullable=True),
         sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column("run_id", sa.Integer(), nullable=True),
-        sa.ForeignKeyConstraint(
-            ["run_id"], ["ingest_runs.id"], name=op.f("fk_storage_intents_run_id")
-        ),
+        sa.ForeignKeyConstraint(["run_id"], ["ingest_runs.id"], name=op.f("fk_storage_intents_run_id")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_storage_intents")),
         sa.UniqueConstraint("objid", "location", name=op.f("uq_storage_intents_objid_location")),
     )
