@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from pathlib import Path, PurePosixPath
 
+from archive_repo.catalog.browse import event_label, outcome_label
 from archive_repo.catalog.models import Submission
 from archive_repo.config import Settings
 from archive_repo.findings import Finding
-from archive_repo.i18n import has_message, translate
 from archive_repo.ingest.receipt import (
     HandoverRecord,
     ReceiptCheck,
@@ -24,11 +24,6 @@ _CHECK_EVENTS = (
     "digital signature validation",
     "validation",
 )
-
-
-def _label(kind: str, value: str, lang: str) -> str:
-    key = f"premis.{kind}_{value.replace(' ', '_')}"
-    return translate(key, lang) if has_message(key, lang) else value
 
 
 def receipt_id(submission: Submission) -> str:
@@ -91,8 +86,8 @@ def handover_record(submission: Submission, settings: Settings, lang: str) -> Ha
                 seen.add(event.type)
                 checks.append(
                     ReceiptCheck(
-                        _label("event", event.type, lang),
-                        _label("outcome", event.outcome, lang),
+                        event_label(event.type, lang),
+                        outcome_label(event.outcome, lang),
                         event.detail or "",
                     )
                 )
