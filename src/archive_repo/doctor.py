@@ -21,7 +21,7 @@ import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from archive_repo.catalog.db import transaction
 from archive_repo.catalog.models import File, IngestRun, Package, StorageCopy, StorageIntent, Submission
@@ -42,7 +42,8 @@ class Problem:
 class DoctorReport:
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, key: str, fixed: bool, **params: object) -> None:
+    def add(self, key: str, fixed: bool, /, **params: object) -> None:
+        # Positional-only: a message may have a {key} parameter of its own (doctor.temporary_removed).
         self.problems.append(Problem(key, params, fixed))
 
     @property
@@ -154,21 +155,30 @@ def _unknown_in_storage(settings: Settings, report: DoctorReport) -> None:
 
 
 def _missing_copies(settings: Settings, report: DoctorReport) -> None:
+    """Files with fewer good copies than locations: no copy row with status ok, or its object is gone
+    from the store or has the wrong size (a cheap look; fixity audits compare the bytes)."""
     wanted = len(settings.locations)
+    stores = {store.name: store for store in open_stores(settings)}
+    good: dict[int, int] = {}
+    owner: dict[int, str] = {}
     with writer_sessions(settings.catalog_url)() as session:
-        copies = (
-            select(File.package_id, File.id, func.count(StorageCopy.id).label("copies"))
-            .outerjoin(StorageCopy, (StorageCopy.file_id == File.id) & (StorageCopy.status == "ok"))
-            .group_by(File.package_id, File.id)
-            .subquery()
-        )
         rows = session.execute(
-            select(Package.objid, func.count())
-            .join(copies, copies.c.package_id == Package.id)
-            .where(copies.c.copies < wanted)
-            .group_by(Package.objid)
-        ).all()
-    for objid, count in rows:
+            select(Package.objid, File.id, File.size, StorageCopy.location, StorageCopy.key)
+            .join(File, File.package_id == Package.id)
+            .outerjoin(StorageCopy, (StorageCopy.file_id == File.id) & (StorageCopy.status == "ok"))
+            .execution_options(yield_per=1000)
+        )
+        for objid, file_id, size, location, key in rows:
+            owner[file_id] = objid
+            good.setdefault(file_id, 0)
+            store = stores.get(location) if location is not None else None
+            if store is not None and store.stat(key) == size:
+                good[file_id] += 1
+    short: dict[str, int] = {}
+    for file_id, count in good.items():
+        if count < wanted:
+            short[owner[file_id]] = short.get(owner[file_id], 0) + 1
+    for objid, count in sorted(short.items()):
         report.add("doctor.missing_copies", False, objid=objid, files=count, wanted=wanted)
 
 

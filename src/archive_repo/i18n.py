@@ -34,7 +34,7 @@ class _Defaulting(dict):
         return "{" + key + "}"
 
 
-def translate(key: str, lang: str = DEFAULT_LANGUAGE, **params: Any) -> str:
+def translate(key: str, lang: str = DEFAULT_LANGUAGE, /, **params: Any) -> str:
     """Render message ``key`` in ``lang``; falls back to English, then to the key itself."""
     template = _catalog(lang).get(key) or _catalog("en").get(key) or key
     return template.format_map(_Defaulting(params))
