@@ -189,8 +189,11 @@ def test_dry_run_reports_but_changes_nothing(repo: Settings, tmp_path: Path) -> 
     ]
     for prefix in prefixes:
         assert any(prefix in text for text in lines), all_text(result)
-    for objid, location, _prefix, _pid in rows["intents"]:  # nothing removed, so the count is 0
-        assert line(ATTENTION, "doctor.orphans_removed", objid=objid, location=location, count=0) in lines
+    roots = {loc.name: loc.path for loc in repo.locations}
+    for objid, location, prefix, _pid in rows["intents"]:  # found and counted, nothing removed
+        count = sum(1 for path in (roots[location] / prefix).rglob("*") if path.is_file())
+        assert count > 0
+        assert line(ATTENTION, "doctor.orphans_found", objid=objid, location=location, count=count) in lines
     assert catalog_rows(repo) == rows
     assert repository_files(repo) == files
 

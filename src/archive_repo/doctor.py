@@ -103,23 +103,24 @@ def _orphaned_intents(settings: Settings, report: DoctorReport, dry_run: bool) -
         committed = set(session.scalars(select(Package.objid)))
         for intent in session.scalars(select(StorageIntent)).all():
             if process_alive(intent.pid, intent.host):
+                if intent.host != socket.gethostname():
+                    report.add("doctor.intent_elsewhere", False, objid=intent.objid, host=intent.host or "?")
                 continue
             store = stores.get(intent.location)
             if intent.objid in committed:
                 if not dry_run:
                     session.delete(intent)
                 continue
-            removed = 0
-            if store is not None and not dry_run:
-                removed = store.delete_prefix(intent.prefix)
-            if not dry_run:
-                session.delete(intent)
+            if dry_run:
+                found = sum(1 for _ in store.keys(intent.prefix)) if store is not None else 0
+                report.add(
+                    "doctor.orphans_found", False, objid=intent.objid, location=intent.location, count=found
+                )
+                continue
+            removed = store.delete_prefix(intent.prefix) if store is not None else 0
+            session.delete(intent)
             report.add(
-                "doctor.orphans_removed",
-                not dry_run,
-                objid=intent.objid,
-                location=intent.location,
-                count=removed,
+                "doctor.orphans_removed", True, objid=intent.objid, location=intent.location, count=removed
             )
 
 
