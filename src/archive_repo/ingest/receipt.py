@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from archive_repo.durable import fsync_dir
 from archive_repo.errors import ArchiveRepoError
 from archive_repo.i18n import LANGUAGES
 
@@ -153,7 +154,7 @@ def write_receipt(record: HandoverRecord, folder: Path, lang: str = "vi") -> tup
         folder.mkdir(parents=True, exist_ok=True)
         _write_atomically(json_path, text.encode("utf-8"))
         _write_atomically(pdf_path, pdf)
-        _fsync_dir(folder)
+        fsync_dir(folder)
     except OSError as exc:
         raise ReceiptError("receipt.io_failed", path=str(folder), detail=str(exc)) from None
     return json_path, pdf_path
@@ -170,16 +171,3 @@ def _write_atomically(target: Path, data: bytes) -> None:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return  # not supported here (Windows): the renames are still atomic
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from archive_repo.durable import fsync_dir
 from archive_repo.errors import ArchiveRepoError
 from archive_repo.hashing import CHUNK
 from archive_repo.i18n import translate
@@ -148,7 +149,7 @@ def export_aip(
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    _fsync_dir(output.parent)
+    fsync_dir(output.parent)
     return ExportResult(
         output=output,
         files=len(plan.files),
@@ -277,16 +278,3 @@ def _measure(path: Path) -> tuple[int, str]:
             hasher.update(chunk)
             size += len(chunk)
     return size, hasher.hexdigest()
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    except OSError:
-        pass
-    finally:
-        os.close(descriptor)

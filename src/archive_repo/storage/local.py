@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
+from archive_repo.durable import fsync_dir
 from archive_repo.hashing import CHUNK
 from archive_repo.storage.base import StorageError, StoredObject, StoreIntegrityError, check_key
 
@@ -72,8 +73,8 @@ class LocalStore:
         """fsync the folders under ``prefix`` so the renames into them survive a power cut."""
         top = self.path_of(prefix.rstrip("/"))
         for folder, _dirs, _files in os.walk(top):
-            _fsync_dir(Path(folder))
-        _fsync_dir(self.root)
+            fsync_dir(Path(folder))
+        fsync_dir(self.root)
 
     def open(self, key: str) -> BinaryIO:
         try:
@@ -148,14 +149,3 @@ class LocalStore:
                 entry.unlink(missing_ok=True)
                 removed.append(f"{INCOMING}/{entry.name}")
         return removed
-
-
-def _fsync_dir(folder: Path) -> None:
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
-    except OSError:
-        return
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
