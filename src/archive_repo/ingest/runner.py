@@ -7,18 +7,21 @@ submission that cannot be processed at all (unreadable path, storage failure) is
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import socket
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from sqlalchemy import select
 
 from archive_repo.catalog.db import transaction
 from archive_repo.catalog.models import IngestRun, Submission, utcnow
 from archive_repo.config import Settings
-from archive_repo.ingest.catalog_access import writer_sessions
+from archive_repo.ingest.catalog_access import sessions, writer_sessions
 from archive_repo.ingest.commit import AlreadyHeld, commit_accepted, record_submission
 from archive_repo.ingest.crashpoints import crash_point
 from archive_repo.ingest.handover import write_handover
@@ -70,11 +73,24 @@ def ingest_batch(
     job = IngestJob(settings, run_id)
     status = "failed"
     try:
-        for outcome in _outcomes(sources, job, workers or settings.workers):
-            processed = _finish(outcome, settings, run_id, lang)
-            summary.results.append(processed)
-            if on_result is not None:
-                on_result(processed)
+        with _worker_pool(workers or settings.workers, len(sources)) as pool:
+            receipts: list[tuple[ProcessedSubmission, Future[Path]]] = []
+            for outcome in _outcomes(sources, job, pool):
+                processed = _finish(outcome, settings, run_id, lang)
+                if processed.outcome.outcome in (Outcome.ACCEPTED, Outcome.REJECTED):
+                    assert outcome.digest is not None
+                    if pool is None:
+                        processed.receipt = write_receipt_of(settings, outcome.digest, lang)
+                        crash_point("after-receipt")
+                    else:  # PDF rendering is CPU work: the workers share it
+                        receipts.append(
+                            (processed, pool.submit(write_receipt_of, settings, outcome.digest, lang))
+                        )
+                summary.results.append(processed)
+                if on_result is not None:
+                    on_result(processed)
+            for processed, future in receipts:
+                processed.receipt = future.result()
         status = "finished"
     except KeyboardInterrupt:
         status = "interrupted"
@@ -90,17 +106,34 @@ def ingest_batch(
     return summary
 
 
-def _outcomes(sources: list[Path], job: IngestJob, workers: int) -> Iterator[SubmissionOutcome]:
-    if workers <= 1 or len(sources) <= 1:
-        for source in sources:
-            yield process_submission(source, job)
+@contextlib.contextmanager
+def _worker_pool(workers: int, count: int) -> Iterator[ProcessPoolExecutor | None]:
+    if workers <= 1 or count <= 1:
+        yield None
         return
     # spawn: a forked child would inherit this process's open SQLite connection (and its locks).
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=min(workers, len(sources)), mp_context=context) as pool:
-        futures = [pool.submit(process_submission, source, job) for source in sources]
-        for future in as_completed(futures):
-            yield future.result()
+    with ProcessPoolExecutor(max_workers=min(workers, count), mp_context=context) as pool:
+        yield pool
+
+
+def _outcomes(
+    sources: list[Path], job: IngestJob, pool: ProcessPoolExecutor | None
+) -> Iterator[SubmissionOutcome]:
+    if pool is None:
+        for source in sources:
+            yield process_submission(source, job)
+        return
+    futures = [pool.submit(process_submission, source, job) for source in sources]
+    for future in as_completed(futures):
+        yield future.result()
+
+
+def write_receipt_of(settings: Settings, digest: str, lang: str) -> Path:
+    """Write the handover record of the submission with this content digest; returns the PDF's path."""
+    with sessions(settings.catalog_url)() as session:
+        submission = session.scalars(select(Submission).where(Submission.digest == digest)).one()
+        return write_handover(submission, settings, lang)[1]
 
 
 def _finish(outcome: SubmissionOutcome, settings: Settings, run_id: int, lang: str) -> ProcessedSubmission:
@@ -111,11 +144,6 @@ def _finish(outcome: SubmissionOutcome, settings: Settings, run_id: int, lang: s
         _commit(outcome, settings, run_id, processed)
     if outcome.outcome is Outcome.REJECTED:
         _record_rejection(outcome, settings, run_id, lang, processed)
-    if outcome.outcome in (Outcome.ACCEPTED, Outcome.REJECTED):
-        with writer_sessions(settings.catalog_url)() as session:
-            submission = session.query(Submission).filter_by(digest=outcome.digest).one()
-            processed.receipt = write_handover(submission, settings, lang)[1]
-        crash_point("after-receipt")
     return processed
 
 

@@ -14,6 +14,7 @@ import os
 import shutil
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,7 +34,13 @@ from archive_repo.ingest.digest import submission_digest
 from archive_repo.ingest.outcome import Outcome, PackageInfo, SubmissionOutcome
 from archive_repo.ingest.sidecar import SIDECAR, build_from_sidecar, sidecar_of
 from archive_repo.ingest.versions import VersionConflict, plan_version
-from archive_repo.packages.convert import AIP_OF_SIP, ConversionError, ConvertedAip, convert_sip_to_aip
+from archive_repo.packages.convert import (
+    AIP_OF_SIP,
+    AipFile,
+    ConversionError,
+    ConvertedAip,
+    convert_sip_to_aip,
+)
 from archive_repo.packages.mets_writer import timestamp
 from archive_repo.packages.premis import SUCCESS, PremisEvent, linking, software_agent
 from archive_repo.packages.reader import Submission, open_submission
@@ -243,27 +250,42 @@ def _store(aip: ConvertedAip, package: PackageInfo, job: IngestJob) -> None:
         raise
 
 
+# Copies overlap: while one file waits for its fsync, others are read, hashed and written (hashlib and
+# file I/O release the GIL).
+_COPY_THREADS = 4
+
+
 def _copy_everywhere(aip: ConvertedAip, package: PackageInfo, stores: list[LocalStore]) -> None:
     by_path = {f.path: f for f in package.files}
-    stored_one = False
-    for store in stores:
-        for aip_file in aip.files:
-            source = aip_file.source or aip.folder / aip_file.path
-            key = aip_key(package.folder, aip_file.path)
-            stored = store.put_file(key, source, size=aip_file.size, sha256=aip_file.sha256)
-            if stored.sha256 != aip_file.sha256 or stored.size != aip_file.size:
-                raise StoreIntegrityError(
-                    "storage.mismatch",
-                    location=store.name,
-                    key=key,
-                    expected=f"{aip_file.size} B, {aip_file.sha256}",
-                    found=f"{stored.size} B, {stored.sha256}",
-                )
-            by_path[aip_file.path].copies.append((store.name, key))
-            if not stored_one:
-                stored_one = True
-                crash_point("mid-store")
-        store.flush(package.folder)
+    first = True
+    with ThreadPoolExecutor(max_workers=_COPY_THREADS) as pool:
+        for store in stores:
+            futures = [
+                pool.submit(_copy_one, store, package.folder, aip_file, aip.folder) for aip_file in aip.files
+            ]
+            for aip_file, future in zip(aip.files, futures, strict=True):
+                by_path[aip_file.path].copies.append((store.name, future.result()))
+                if first:
+                    first = False
+                    crash_point("mid-store")
+            store.flush(package.folder)
+
+
+def _copy_one(store: LocalStore, folder: str, aip_file: AipFile, staging: Path) -> str:
+    """Store one file and check what the store reports; returns its key."""
+    key = aip_key(folder, aip_file.path)
+    stored = store.put_file(
+        key, aip_file.source or staging / aip_file.path, size=aip_file.size, sha256=aip_file.sha256
+    )
+    if stored.sha256 != aip_file.sha256 or stored.size != aip_file.size:
+        raise StoreIntegrityError(
+            "storage.mismatch",
+            location=store.name,
+            key=key,
+            expected=f"{aip_file.size} B, {aip_file.sha256}",
+            found=f"{stored.size} B, {stored.sha256}",
+        )
+    return key
 
 
 def discard_stored(settings: Settings, objid: str, folder: str) -> None:
