@@ -2,6 +2,7 @@
 """Benchmark ``archive-repo validate`` against ``sha256sum`` over the same files, in the same run.
 
     python benchmarks/run.py validate --docs 100,300,1000 --mb-per-doc 1
+    python benchmarks/run.py ingest      # archive-repo ingest vs cp -r + sha256sum: see ingest_scenario.py
 
 Generates (once, cached in the work dir) a SIP_hoso with N documents of ~M MB each using the project's
 own SIP builder, then measures, for each size:
@@ -856,9 +857,18 @@ def main(argv: list[str] | None = None) -> int:
     )
     v.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to update")
     v.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
+    # The ingest scenario lives in ingest_scenario.py, which imports this module as ``run``.
+    sys.modules.setdefault("run", sys.modules[__name__])
+    if str(HERE) not in sys.path:
+        sys.path.insert(0, str(HERE))
+    import ingest_scenario
+
+    ingest_scenario.add_parser(sub)
     args = parser.parse_args(argv)
     if args.command == "validate":
         return cmd_validate(args)
+    if args.command == "ingest":
+        return ingest_scenario.cmd_ingest(args)
     return 2
 
 
