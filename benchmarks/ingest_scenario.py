@@ -221,6 +221,17 @@ def small_case(work: Path, sips: int, docs: int, kb: int) -> Case:
 @dataclass
 class TreeRun(bench.Run):
     tree_kb: int = 0  # peak of the summed RSS of the process tree, sampled
+    others: float = 0.0  # mean CPU (in cores) used by everything else on the machine during the run
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def busy_cpu_seconds() -> float:
+    """CPU time the whole machine has spent busy since boot (``/proc/stat``: not idle, iowait or steal)."""
+    fields = bench._read("/proc/stat").split("\n", 1)[0].split()[1:]
+    user, nice, system, _idle, _iowait, irq, softirq = (int(x) for x in fields[:7])
+    return (user + nice + system + irq + softirq) / _CLOCK_TICKS
 
 
 def _children(pid: int) -> list[int]:
@@ -258,6 +269,7 @@ def run_sampled(
     peak = [0]
     done = threading.Event()
     try:
+        busy_before = busy_cpu_seconds()
         started = time.perf_counter()
         process = subprocess.Popen([*launcher, *command], stdout=out, stderr=subprocess.PIPE, env=env)
 
@@ -271,8 +283,10 @@ def run_sampled(
         stderr = process.stderr.read()
         _pid, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - started
+        busy = busy_cpu_seconds() - busy_before
         done.set()
         sampler.join()
+        own = usage.ru_utime + usage.ru_stime  # the command and the descendants it waited for
         process.returncode = os.waitstatus_to_exitcode(status)
         rss_kb = usage.ru_maxrss
         if rss_file is not None:
@@ -285,7 +299,8 @@ def run_sampled(
             rss_file.unlink(missing_ok=True)
     if process.returncode != 0 and stderr:
         sys.stderr.write(stderr.decode(errors="replace")[-2000:])
-    return TreeRun(wall, rss_kb, process.returncode, max(peak[0], rss_kb))
+    # What the benchmark itself spends meanwhile (the sampler) is counted as "others": a few % of a core.
+    return TreeRun(wall, rss_kb, process.returncode, max(peak[0], rss_kb), max(0.0, busy - own) / wall)
 
 
 @dataclass
@@ -318,6 +333,10 @@ class Measured:
     @property
     def tree_mb(self) -> float:
         return max(r.tree_kb for r in self.runs) / 1024
+
+    @property
+    def others_text(self) -> str:
+        return ", ".join(f"{r.others:.2f}" for r in self.runs)
 
 
 @dataclass
@@ -726,6 +745,7 @@ def render_case_table(result: CaseResult, mode: str) -> str:
                 else _pct(reference / m.best, GOAL_RELATIVE if ingest else None),
                 _mb(m.rss_mb),
                 _mb(m.tree_mb),
+                m.others_text,
             ]
         )
     before, after = result.load.get(mode, ("?", "?"))
@@ -747,6 +767,7 @@ def render_case_table(result: CaseResult, mode: str) -> str:
                     "throughput relative to cp+sha256sum",
                     "peak RSS (largest process)",
                     "peak RSS (tree sum, sampled)",
+                    "other CPU load per run (cores)",
                 ],
             ),
         ]
@@ -916,7 +937,11 @@ def render(
             if cold_available
             else "*Cold* was not measured (`--no-cold`, or `/proc/sys/vm/drop_caches` not writable). "
         )
-        + "MB/s and documents/s are the SIP bytes and documents over the wall time.",
+        + "MB/s and documents/s are the SIP bytes and documents over the wall time. *Other CPU load*: "
+        "CPU time the whole machine spent busy during the run (`/proc/stat`, without idle, iowait and "
+        "steal) less the run's own (`wait4()` user + system of the process tree), over the wall time: "
+        "other engineers' work on the 2 cores while the run was timed (plus a few % for this benchmark's "
+        "RSS sampler).",
         "",
     ]
     for result in results:
