@@ -50,6 +50,11 @@ class Finding:
         # ``element`` is stored in the location, and some messages name it too ({element}).
         return translate(self.message_key, lang, **{"element": self.location.element or "", **self.params})
 
+    def where(self, lang: str) -> str:
+        """The file inside the package, with the line / element when known: ``EAD.xml (dòng 4, <title>)``."""
+        location = self.location.render(lang)
+        return self.path + (f" ({location})" if location else "")
+
     def as_dict(self, lang: str) -> dict[str, Any]:
         return {
             "rule": self.rule,

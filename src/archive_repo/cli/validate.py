@@ -51,8 +51,7 @@ def render_text(report: Report, lang: str) -> None:
                 titles.append(name)
         click.echo(t("report.profile", profile="; ".join(titles)))
     for finding in report.findings:
-        location = finding.location.render(lang)
-        where = f"{finding.path}" + (f" ({location})" if location else "")
+        where = finding.where(lang)
         mark = t(f"report.{_MARK[finding.severity]}")
         click.echo(f"  {mark} [{finding.rule}] {where}: {finding.message(lang)}")
     errors = sum(1 for f in report.findings if f.severity is Severity.ERROR)

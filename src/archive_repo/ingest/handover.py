@@ -42,19 +42,8 @@ def _verdict(submission: Submission) -> str:
 
 
 def _findings(submission: Submission, lang: str) -> list[ReceiptFinding]:
-    found = []
-    for record in (submission.report or {}).get("findings", []):
-        finding = Finding.from_record(record)
-        location = finding.location.render(lang)
-        found.append(
-            ReceiptFinding(
-                str(finding.severity),
-                finding.rule,
-                finding.path + (f" ({location})" if location else ""),
-                finding.message(lang),
-            )
-        )
-    return found
+    findings = (Finding.from_record(r) for r in (submission.report or {}).get("findings", []))
+    return [ReceiptFinding(str(f.severity), f.rule, f.where(lang), f.message(lang)) for f in findings]
 
 
 def handover_record(submission: Submission, settings: Settings, lang: str) -> HandoverRecord:

@@ -35,10 +35,7 @@ def write_rejection(
     }
     _write(target / "report.json", json.dumps(rendered, ensure_ascii=False, indent=2) + "\n")
     lines = [translate("report.package", lang, package=source)]
-    for finding in findings:
-        location = finding.location.render(lang)
-        where = finding.path + (f" ({location})" if location else "")
-        lines.append(f"  [{finding.severity}] [{finding.rule}] {where}: {finding.message(lang)}")
+    lines += [f"  [{f.severity}] [{f.rule}] {f.where(lang)}: {f.message(lang)}" for f in findings]
     _write(target / "report.txt", "\n".join(lines) + "\n")
     return target
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from archive_repo.catalog.db import transaction
 from archive_repo.catalog.models import IngestRun, Submission, utcnow
 from archive_repo.config import Settings
+from archive_repo.findings import Finding, Severity
 from archive_repo.ingest.catalog_access import sessions, writer_sessions
 from archive_repo.ingest.commit import AlreadyHeld, commit_accepted, record_submission
 from archive_repo.ingest.crashpoints import crash_point
@@ -164,15 +165,9 @@ def _commit(
         discard_stored(settings, info.objid, info.folder)
         findings = (outcome.report or {}).setdefault("findings", [])
         findings.append(
-            {
-                "rule": "ingest.version",
-                "severity": "error",
-                "path": "METS.xml",
-                "message_key": conflict.message_key,
-                "params": {k: str(v) for k, v in conflict.params.items()},
-                "line": None,
-                "element": None,
-            }
+            Finding(
+                "ingest.version", Severity.ERROR, "METS.xml", conflict.message_key, conflict.params
+            ).as_record()
         )
         (outcome.report or {})["verdict"] = "invalid"
         outcome.outcome, outcome.package = Outcome.REJECTED, None

@@ -44,7 +44,7 @@ from archive_repo.packages.convert import (
 from archive_repo.packages.mets_writer import timestamp
 from archive_repo.packages.premis import SUCCESS, PremisEvent, linking, software_agent
 from archive_repo.packages.reader import Submission, open_submission
-from archive_repo.storage.base import StoreIntegrityError, aip_key
+from archive_repo.storage.base import aip_key, check_stored
 from archive_repo.storage.local import LocalStore
 from archive_repo.storage.registry import open_stores
 from archive_repo.validation.report import Report
@@ -55,15 +55,6 @@ from archive_repo.validation.validator import validate_path, validate_submission
 class IngestJob:
     settings: Settings
     run_id: int | None = None
-
-
-def report_record(report: Report) -> dict[str, object]:
-    return {
-        "package": report.package,
-        "profile": report.profile,
-        "verdict": str(report.verdict),
-        "findings": [f.as_record() for f in report.findings],
-    }
 
 
 def process_submission(source: Path, job: IngestJob) -> SubmissionOutcome:
@@ -114,7 +105,7 @@ def _process_opened(source: Path, job: IngestJob, quarantine: Path) -> Submissio
                     str(source),
                     Outcome.DUPLICATE,
                     digest,
-                    report_record(report),
+                    report.as_record(),
                     duplicate_of=seen.package.objid,
                 )
         sidecar = sidecar_of(submission) if report.is_valid else None
@@ -122,7 +113,7 @@ def _process_opened(source: Path, job: IngestJob, quarantine: Path) -> Submissio
             return _ingest_sidecar(submission, sidecar, report, digest, job)
         sip_profile = _tt05_sip_profile(submission, report)
         if not report.is_valid or sip_profile is None:
-            return SubmissionOutcome(str(source), Outcome.REJECTED, digest, report_record(report))
+            return SubmissionOutcome(str(source), Outcome.REJECTED, digest, report.as_record())
         assert submission.package_root is not None
         return _convert_and_store(submission, submission.package_root, report, digest, job)
 
@@ -139,12 +130,12 @@ def _ingest_sidecar(
         except ArchiveRepoError as exc:
             where = sidecar.relative_to(submission.top).as_posix() if submission.top else sidecar.name
             report.findings.error("ingest.sidecar", where, exc.message_key, **exc.params)
-            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report.as_record())
         built_report = validate_path(built)
         report.findings.extend(built_report.findings)
         report.profile = f"{report.profile} + {SIDECAR} → {built_report.profile}"
         if not report.is_valid or (built_report.profile or "") not in AIP_OF_SIP:
-            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(report))
+            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report.as_record())
         return _convert_and_store(submission, built, built_report, digest, job, full_report=report)
     finally:
         if built is not None:
@@ -201,21 +192,19 @@ def _convert_and_store(
         )
     except ConversionError as exc:
         carried.findings.error("ingest.conversion", ".", exc.message_key, **exc.params)
-        return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(carried))
+        return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, carried.as_record())
     try:
         crash_point("after-convert")
         package = describe(aip, settings.archive_code)
         conflict = _version_conflict(settings, package)
         if conflict is not None:
             carried.findings.error("ingest.version", "METS.xml", conflict.message_key, **conflict.params)
-            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report_record(carried))
+            return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, carried.as_record())
         _store(aip, package, job)
         crash_point("after-store")
     finally:
         shutil.rmtree(aip.folder, ignore_errors=True)
-    return SubmissionOutcome(
-        str(submission.source), Outcome.ACCEPTED, digest, report_record(carried), package
-    )
+    return SubmissionOutcome(str(submission.source), Outcome.ACCEPTED, digest, carried.as_record(), package)
 
 
 def _version_conflict(settings: Settings, package: PackageInfo) -> VersionConflict | None:
@@ -277,14 +266,7 @@ def _copy_one(store: LocalStore, folder: str, aip_file: AipFile, staging: Path) 
     stored = store.put_file(
         key, aip_file.source or staging / aip_file.path, size=aip_file.size, sha256=aip_file.sha256
     )
-    if stored.sha256 != aip_file.sha256 or stored.size != aip_file.size:
-        raise StoreIntegrityError(
-            "storage.mismatch",
-            location=store.name,
-            key=key,
-            expected=f"{aip_file.size} B, {aip_file.sha256}",
-            found=f"{stored.size} B, {stored.sha256}",
-        )
+    check_stored(store.name, stored, aip_file.size, aip_file.sha256)  # what the store reports, checked again
     return key
 
 

@@ -31,6 +31,21 @@ class StoredObject:
     sha256: str
 
 
+def check_stored(
+    location: str, stored: StoredObject, size: int | None = None, sha256: str | None = None
+) -> StoredObject:
+    """``stored`` if it has the expected size and SHA-256 (each checked only when given)."""
+    if (size is not None and size != stored.size) or (sha256 is not None and sha256.lower() != stored.sha256):
+        raise StoreIntegrityError(
+            "storage.mismatch",
+            location=location,
+            key=stored.key,
+            expected=f"{size} B, {sha256}",
+            found=f"{stored.size} B, {stored.sha256}",
+        )
+    return stored
+
+
 def check_key(key: str) -> str:
     """``key`` if it is a safe relative key (no ``..``, no absolute path, no empty part, no backslash)."""
     parts = key.split("/")

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 
 from archive_repo.durable import fsync_dir
 from archive_repo.errors import ArchiveRepoError
-from archive_repo.hashing import CHUNK
+from archive_repo.hashing import CHUNK, hash_file
 from archive_repo.i18n import translate
 from archive_repo.storage.base import StorageError, Store
 
@@ -139,7 +139,9 @@ def export_aip(
                     used[location] = used.get(location, 0) + 1
             raw.flush()
             os.fsync(raw.fileno())
-        zip_size, digest = _measure(partial)
+        # Read back once: zipfile seeks back to patch entry headers, so the bytes cannot be hashed as written.
+        zip_size, digests = hash_file(partial)
+        digest = digests["sha256"]
         if output.exists() and not force:  # appeared while we were writing
             raise ExportError("aip.export_exists", path=str(output))
         os.replace(partial, output)
@@ -268,13 +270,3 @@ def _zip_time(created: datetime | None) -> tuple[int, int, int, int, int, int]:
         return _ZIP_EPOCH
     stamp = (created.year, created.month, created.day, created.hour, created.minute, created.second)
     return max(stamp, _ZIP_EPOCH)
-
-
-def _measure(path: Path) -> tuple[int, str]:
-    hasher = hashlib.sha256()
-    size = 0
-    with open(path, "rb") as reader:
-        while chunk := reader.read(CHUNK):
-            hasher.update(chunk)
-            size += len(chunk)
-    return size, hasher.hexdigest()

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from archive_repo.durable import fsync_dir
-from archive_repo.hashing import CHUNK
-from archive_repo.storage.base import StorageError, StoredObject, StoreIntegrityError, check_key
+from archive_repo.hashing import CHUNK, hash_file
+from archive_repo.storage.base import StorageError, StoredObject, check_key, check_stored
 
 INCOMING = ".incoming"
 
@@ -52,22 +52,14 @@ class LocalStore:
                     written += len(chunk)
                 writer.flush()
                 os.fsync(writer.fileno())
-            digest = hasher.hexdigest()
-            if (size is not None and size != written) or (sha256 is not None and sha256.lower() != digest):
-                raise StoreIntegrityError(
-                    "storage.mismatch",
-                    location=self.name,
-                    key=key,
-                    expected=f"{size} B, {sha256}",
-                    found=f"{written} B, {digest}",
-                )
+            stored = check_stored(self.name, StoredObject(key, written, hasher.hexdigest()), size, sha256)
             target.parent.mkdir(parents=True, exist_ok=True)
             os.replace(temporary, target)
         except OSError as exc:
             raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
         finally:
             temporary.unlink(missing_ok=True)
-        return StoredObject(key, written, digest)
+        return stored
 
     def flush(self, prefix: str) -> None:
         """fsync the folders under ``prefix`` so the renames into them survive a power cut."""
@@ -91,13 +83,11 @@ class LocalStore:
             raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
 
     def digest(self, key: str) -> StoredObject:
-        hasher = hashlib.sha256()
-        size = 0
-        with self.open(key) as reader:
-            while chunk := reader.read(CHUNK):
-                hasher.update(chunk)
-                size += len(chunk)
-        return StoredObject(key, size, hasher.hexdigest())
+        try:
+            size, digests = hash_file(self.path_of(key))
+        except OSError as exc:
+            raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
+        return StoredObject(key, size, digests["sha256"])
 
     def delete(self, key: str) -> None:
         path = self.path_of(key)

@@ -29,3 +29,12 @@ class Report:
             "verdict": str(self.verdict),
             "findings": [f.as_dict(lang) for f in self.findings],
         }
+
+    def as_record(self) -> dict[str, Any]:
+        """Language-neutral form for the catalog (findings as :meth:`Finding.as_record`)."""
+        return {
+            "package": self.package,
+            "profile": self.profile,
+            "verdict": str(self.verdict),
+            "findings": [f.as_record() for f in self.findings],
+        }
