@@ -7,18 +7,22 @@ SIZE and CHECKSUM after an edit, for tests that want a metadata defect and no fi
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import stat
 import subprocess
 import sys
 import zipfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 from lxml import etree
+from sqlalchemy.orm import Session
 
+from archive_repo.catalog.db import engine_for
+from archive_repo.config import Settings
 from archive_repo.findings import Finding
 from archive_repo.samples.minimal_pdf import make_pdf
 from archive_repo.sip.builder import build_sip
@@ -361,3 +365,14 @@ def hrefs(mets: Path) -> list[str]:
 
 def unique_paths(items: Iterable[str]) -> list[str]:
     return sorted(set(items))
+
+
+@contextlib.contextmanager
+def catalog(settings: Settings) -> Iterator[Session]:
+    """A session on the repository's catalog, with its own engine (disposed afterwards)."""
+    engine = engine_for(settings.catalog_url)
+    try:
+        with Session(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

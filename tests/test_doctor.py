@@ -6,20 +6,16 @@ one thing, and run the command as a user would (a subprocess).
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import socket
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
-from archive_repo.catalog.db import engine_for
 from archive_repo.catalog.models import File, IngestRun, Package, StorageCopy, StorageIntent, Submission
 from archive_repo.cli import cli
 from archive_repo.cli.common import guarded
@@ -27,7 +23,7 @@ from archive_repo.config import Settings, load_settings
 from archive_repo.i18n import translate
 from archive_repo.ingest.handover import receipt_paths
 from archive_repo.storage.local import INCOMING
-from helpers import EXAMPLES, all_text, run_cli, tree_state
+from helpers import EXAMPLES, all_text, catalog, run_cli, tree_state
 
 EXAMPLE_SIP = EXAMPLES / "submissions" / "uuid-5E0F7C2A-1B3D-4C5E-8F90-A1B2C3D4E5F6"
 OTHER_SIP = EXAMPLES / "submissions" / "uuid-7A6B5C4D-3E2F-4109-8A7B-6C5D4E3F2A1B"  # another dossier
@@ -73,16 +69,6 @@ def repo(template: Path, tmp_path: Path) -> Settings:
     with catalog(settings) as session:
         assert len(session.scalars(select(Package)).all()) == 1
     return settings
-
-
-@contextlib.contextmanager
-def catalog(settings: Settings) -> Iterator[Session]:
-    engine = engine_for(settings.catalog_url)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
 
 
 def doctor(settings: Settings, *args: str) -> subprocess.CompletedProcess:

@@ -9,8 +9,6 @@ run again ends with exactly one active package and its handover record.
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
 import json
 import os
 import re
@@ -19,15 +17,12 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 import helpers
-from archive_repo.catalog.db import engine_for
 from archive_repo.catalog.models import IngestRun, Package, StorageIntent, Submission
 from archive_repo.cli import cli
 from archive_repo.cli.common import guarded
@@ -38,7 +33,7 @@ from archive_repo.ingest.handover import receipt_paths
 from archive_repo.samples.minimal_pdf import make_pdf
 from archive_repo.storage.local import INCOMING
 from archive_repo.storage.registry import open_stores
-from helpers import EXAMPLES, build_sip_hoso, tree_state, zip_package
+from helpers import EXAMPLES, build_sip_hoso, catalog, tree_state, zip_package
 
 EXAMPLE_SIP = EXAMPLES / "submissions" / "uuid-5E0F7C2A-1B3D-4C5E-8F90-A1B2C3D4E5F6"
 BEFORE_COMMIT = ("after-unpack", "after-validate", "after-convert", "mid-store", "after-store")
@@ -176,24 +171,6 @@ def run_doctor(repo: Path, *args: str) -> tuple[int, list[tuple[bool, str]], str
 # looking at the repository
 
 
-@contextlib.contextmanager
-def catalog(settings: Settings) -> Iterator[Session]:
-    engine = engine_for(settings.catalog_url)
-    try:
-        with Session(engine) as session:
-            yield session
-    finally:
-        engine.dispose()
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
-
-
 def stored_keys(settings: Settings) -> dict[str, set[str]]:
     """Every object in every location (the temporary area excluded), by location name."""
     return {store.name: set(store.keys()) for store in open_stores(settings)}
@@ -227,7 +204,7 @@ def assert_nothing_half_visible(settings: Settings) -> None:
                     path = location.path / copy.key
                     assert path.is_file(), f"{location.name}: {copy.key} is missing"
                     assert path.stat().st_size == file.size
-                    assert file_sha256(path) == file.sha256, f"{location.name}: {copy.key} differs"
+                    assert helpers.sha256(path) == file.sha256, f"{location.name}: {copy.key} differs"
                     claimed[location.name].add(copy.key)
         intents = {(i.location, i.prefix.rstrip("/")) for i in session.scalars(select(StorageIntent))}
     for name, present in keys.items():
@@ -346,12 +323,12 @@ def test_zip_crash_after_unpack_leaves_quarantine_for_doctor(tmp_path: Path) -> 
     settings = make_repository(tmp_path / "repo")
     sip = build_sip_hoso(tmp_path / "build", 2)
     archive = zip_package(sip, tmp_path / "submission.zip")
-    digest = file_sha256(archive)
+    digest = helpers.sha256(archive)
 
     process = ingest(settings.home, archive, ARCHIVE_REPO_CRASH_AT="after-unpack")
     code, stdout, stderr = finish(process)
     assert code == -signal.SIGKILL, f"exit {code}\n{stdout}\n{stderr}"
-    assert file_sha256(archive) == digest
+    assert helpers.sha256(archive) == digest
     left = work_leftovers(settings)
     assert left == [settings.work_dir / "quarantine" / str(process.pid)]
     assert any(p.name == "METS.xml" for p in left[0].rglob("*")), "the ZIP was not unpacked in quarantine"
@@ -369,7 +346,7 @@ def test_zip_crash_after_unpack_leaves_quarantine_for_doctor(tmp_path: Path) -> 
     assert result["outcome"] == "accepted", result
     assert_ingested_once(settings, result)
     assert work_leftovers(settings) == []
-    assert file_sha256(archive) == digest
+    assert helpers.sha256(archive) == digest
     assert_healthy(settings.home)
 
 
