@@ -304,31 +304,17 @@ def run_sampled(
 
 
 @dataclass
-class Side:
-    key: str
-    label: str
-    command: list[str]
+class Side(bench.Side):
     is_ingest: bool = False
     before: Callable[[], None] | None = None  # untimed set-up before each run (fresh repository…)
     warm: Callable[[], None] | None = None  # untimed: loads what the run reads into the page cache
-    check: Callable[[TreeRun], None] | None = None
-    after: Callable[[], None] | None = None  # untimed clean-up after each run
-    env: dict[str, str] | None = None
-    stdout_path: Path | None = None
 
 
 @dataclass
-class Measured:
-    side: Side
-    runs: list[TreeRun] = field(default_factory=list)
+class Measured(bench.Measured):
+    """The validate scenario's measurements, plus the process tree's summed RSS and the machine's noise."""
 
-    @property
-    def best(self) -> float:
-        return min(r.wall for r in self.runs)
-
-    @property
-    def rss_mb(self) -> float:
-        return max(r.rss_kb for r in self.runs) / 1024
+    runs: list[TreeRun] = field(default_factory=list)  # type: ignore[assignment]
 
     @property
     def tree_mb(self) -> float:
@@ -522,7 +508,7 @@ def sides_for(
                 key,
                 label,
                 command,
-                True,
+                is_ingest=True,
                 before=lambda repo=repo, stores=stores: init_repository(repo, stores),
                 warm=warm_ingest,
                 check=check_ingest(report, case.submissions),
@@ -882,20 +868,7 @@ def render(
         "documents/s.",
         "",
         "**Machine:** "
-        + "; ".join(
-            [
-                f"CPU {info['cpu']} (SHA-NI: {info['sha_ni']})",
-                f"nproc {info['nproc']}",
-                f"RAM {info['ram']}",
-                f"disk {info['disk']}",
-                info["os"],
-                f"Python {info['python']}",
-                info["openssl"],
-                f"lxml {info['lxml']}",
-                f"archive-repo {info['archive_repo']}",
-                info["sha256sum"],
-            ]
-        )
+        + bench.machine_line(info)
         + ". Other engineers' test runs may share the 2 cores: see the load averages.",
         "",
         f"**Code measured:** `archive_repo` source fingerprint `{info['fingerprints']}` (SHA-256 of its "

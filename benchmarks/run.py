@@ -301,6 +301,24 @@ class Measured:
         return spread + (" ✅" if self.rss_mb <= GOAL_RSS_MB else " ❌")
 
 
+def machine_line(info: dict[str, str]) -> str:
+    """The machine, OS and tool versions of a results section, on one line."""
+    return "; ".join(
+        [
+            f"CPU {info['cpu']} (SHA-NI: {info['sha_ni']})",
+            f"nproc {info['nproc']}",
+            f"RAM {info['ram']}",
+            f"disk {info['disk']}",
+            info["os"],
+            f"Python {info['python']}",
+            info["openssl"],
+            f"lxml {info['lxml']}",
+            f"archive-repo {info['archive_repo']}",
+            info["sha256sum"],
+        ]
+    )
+
+
 def measure(sides: list[Side], repeat: int, cold: bool) -> dict[str, Measured]:
     """Interleave the sides so drifts in the machine hit all of them alike."""
     results = {side.key: Measured(side) for side in sides}
@@ -608,22 +626,7 @@ def render(
         f"**Goals:** wall time ≤ {GOAL_RATIO}× `sha256sum` over the same files (one process); "
         f"peak RSS ≤ {GOAL_RSS_MB} MB and flat as the package grows.",
         "",
-        "**Machine:** "
-        + "; ".join(
-            [
-                f"CPU {info['cpu']} (SHA-NI: {info['sha_ni']})",
-                f"nproc {info['nproc']}",
-                f"RAM {info['ram']}",
-                f"disk {info['disk']}",
-                info["os"],
-                f"Python {info['python']}",
-                info["openssl"],
-                f"lxml {info['lxml']}",
-                f"archive-repo {info['archive_repo']}",
-                info["sha256sum"],
-            ]
-        )
-        + ".",
+        "**Machine:** " + machine_line(info) + ".",
         "",
         f"**Method:** best wall time of {repeat} runs per side, sides interleaved; peak RSS is the largest "
         "maximum resident set size of the process tree over those runs, " + RSS_METHOD + ". "
