@@ -46,10 +46,6 @@ class Settings:
     operator: str = field(default_factory=lambda: _login_name())
 
     @property
-    def config_file(self) -> Path:
-        return self.home / CONFIG_FILE
-
-    @property
     def work_dir(self) -> Path:
         """Quarantine and staging of running ingests; anything left here after a crash is garbage."""
         return self.home / "work"
