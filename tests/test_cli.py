@@ -34,8 +34,7 @@ PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def catalog(lang: str) -> dict[str, str]:
-    with open(LOCALES / f"{lang}.toml", "rb") as handle:
-        tree = tomllib.load(handle)
+    """Read independently of i18n: ``<lang>.toml`` plus every area file in ``<lang>/``."""
     flat: dict[str, str] = {}
 
     def walk(node: dict, prefix: str) -> None:
@@ -43,9 +42,12 @@ def catalog(lang: str) -> dict[str, str]:
             if isinstance(value, dict):
                 walk(value, f"{prefix}{key}.")
             else:
+                assert f"{prefix}{key}" not in flat, f"{lang}: {prefix}{key} defined twice"
                 flat[f"{prefix}{key}"] = value
 
-    walk(tree, "")
+    for path in [LOCALES / f"{lang}.toml", *sorted((LOCALES / lang).glob("*.toml"))]:
+        with open(path, "rb") as handle:
+            walk(tomllib.load(handle), "")
     return flat
 
 

@@ -14,8 +14,17 @@ _LOCALES = Path(__file__).resolve().parent / "locales"
 
 @cache
 def _catalog(lang: str) -> dict[str, str]:
-    with open(_LOCALES / f"{lang}.toml", "rb") as handle:
-        return _flatten(tomllib.load(handle))
+    """``locales/<lang>.toml`` plus one file per area in ``locales/<lang>/``; a key defined twice is a
+    packaging error, refused rather than silently shadowed."""
+    flat: dict[str, str] = {}
+    for path in [_LOCALES / f"{lang}.toml", *sorted((_LOCALES / lang).glob("*.toml"))]:
+        with open(path, "rb") as handle:
+            part = _flatten(tomllib.load(handle))
+        clash = sorted(set(part) & set(flat))
+        if clash:
+            raise RuntimeError(f"message keys defined twice in locales ({path.name}): {', '.join(clash)}")
+        flat.update(part)
+    return flat
 
 
 def _flatten(tree: dict[str, Any], prefix: str = "") -> dict[str, str]:
