@@ -17,10 +17,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from archive_repo.authenticity.policy import AuthenticityPolicy, PolicyError, load_policy
+from archive_repo.authenticity.virus import VirusScanConfig, VirusScanError
 from archive_repo.errors import ArchiveRepoError
 
 CONFIG_FILE = "archive-repo.toml"
 DEFAULT_STORE = "store"
+DEFAULT_TRUST_DIR = "trust"
+DEFAULT_VIRUS_DATABASE = "clamav"
+TRUST_SUBFOLDERS = ("anchors", "intermediates", "crls")
 LOCATION_KINDS = ("local",)
 
 
@@ -44,6 +49,9 @@ class Settings:
     locations: tuple[StorageLocation, ...]
     workers: int = 2
     operator: str = field(default_factory=lambda: _login_name())
+    trust_dir: Path | None = None  # anchors/, intermediates/, crls/ (see authenticity/trust.py)
+    policy: AuthenticityPolicy = field(default_factory=load_policy)
+    virus_scan: VirusScanConfig = field(default_factory=lambda: VirusScanConfig(mode="off"))
 
     @property
     def work_dir(self) -> Path:
@@ -123,6 +131,15 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
     except (TypeError, ValueError):
         raise ConfigError("config.bad_value", path=str(path), key=_setting("ingest", "workers")) from None
     operator = os.environ.get("ARCHIVE_REPO_OPERATOR") or data.get("ingest", {}).get("operator") or None
+    authenticity = dict(data.get("authenticity", {}))
+    trust_dir = authenticity.pop("trust_dir", DEFAULT_TRUST_DIR)
+    if not isinstance(trust_dir, str) or not trust_dir.strip():
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("authenticity", "trust_dir"))
+    try:
+        policy = load_policy(authenticity, where=f"{path} [authenticity]")
+        virus_scan = VirusScanConfig.from_mapping(data.get("virus_scan", {"mode": "auto"}), home)
+    except (PolicyError, VirusScanError) as exc:
+        raise ConfigError(exc.message_key, **exc.params) from None
     return Settings(
         home=home,
         archive_code=archive_code,
@@ -131,6 +148,9 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
         locations=tuple(locations),
         workers=workers,
         operator=operator or _login_name(),
+        trust_dir=(home / trust_dir).resolve(),
+        policy=policy,
+        virus_scan=virus_scan,
     )
 
 
@@ -145,6 +165,9 @@ def render_settings(
     catalog_url: str = "",
     locations: list[tuple[str, str]] | None = None,
     workers: int = 2,
+    virus_scan: str = "auto",
+    virus_database: str = DEFAULT_VIRUS_DATABASE,
+    clamd_socket: str = "",
 ) -> str:
     """The text of a new ``archive-repo.toml``."""
     locations = locations or [("local-1", DEFAULT_STORE)]
@@ -162,6 +185,23 @@ def render_settings(
         "",
         "[ingest]",
         f"workers = {int(workers)}",
+        "",
+        "[authenticity]",
+        "# Trust anchors for digital signatures (National Root CA, Government CA, …), never fetched:",
+        "# <trust_dir>/anchors/*.pem|.cer, intermediates/, crls/ (CRLs the archive drops in).",
+        f"trust_dir = {_toml_string(DEFAULT_TRUST_DIR)}",
+        "# Policy keys (require_signature, on_failed_signature, …) override",
+        "# profiles/authenticity-policy.toml; see that file for what each does.",
+        "",
+        "[virus_scan]",
+        '# "auto": clamd if clamd_socket answers, else clamscan with the database folder below;',
+        '# "clamd" | "clamscan" | "off" (no scan: every ingest records the virus check as not performed).',
+        "# The archive supplies the ClamAV signature database; nothing is downloaded.",
+        f"mode = {_toml_string(virus_scan)}",
+        f"database = {_toml_string(virus_database)}",
+        f"clamd_socket = {_toml_string(clamd_socket)}"
+        if clamd_socket
+        else '# clamd_socket = "/run/clamav/clamd.ctl"',
         "",
         "# Every ingest writes one copy of every AIP file to every location below.",
     ]

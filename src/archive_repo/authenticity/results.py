@@ -37,6 +37,9 @@ class SignatureResult:
     coverage: str | None = None  # pyHanko's SignatureCoverageLevel name
     modification_level: str | None = None  # pyHanko's ModificationLevel name
     reasons: tuple[str, ...] = ()  # technical English notes: why this outcome (kept in reports/PREMIS)
+    # For PREMIS signatureInformation (filled when the signature could be parsed):
+    signature_algorithm: str | None = None  # e.g. "sha256_rsa", "rsassa_pss", "ecdsa-sha256"
+    signature_value: str | None = None  # the raw signature value, base64
 
     @property
     def passed(self) -> bool:

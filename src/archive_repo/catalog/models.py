@@ -14,6 +14,7 @@ SQLAlchemy 2 typed declarative models; the schema itself is created by the Alemb
 - ``StorageCopy``: one copy of a file in one storage location.
 - ``PremisEvent`` and ``PremisAgent``: the preservation history.
 - ``StorageIntent``: what a running ingest is writing to storage before its package is committed.
+- ``SignatureCheck``: one digital signature of one file and its validation outcome (ETSI EN 319 102-1).
 
 Crash safety: the ingest writes storage first and adds a package with its files, copies and events in one
 transaction, the last step; nothing of a package is visible before that commit.
@@ -61,6 +62,7 @@ SUBMISSION_STATUSES = ("accepted", "rejected")
 RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 FILE_ROLES = ("data", "metadata", "schema", "premis", "mets", "documentation")
 COPY_STATUSES = ("pending", "ok", "missing", "corrupt")
+SIGNATURE_OUTCOMES = ("TOTAL-PASSED", "TOTAL-FAILED", "INDETERMINATE")
 MODES = ("01", "02", "03")
 
 
@@ -259,10 +261,17 @@ class File(Base):
     puid: Mapped[str | None] = mapped_column(String(32))
     mimetype: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16))
+    format_name: Mapped[str | None] = mapped_column(String(255))
+    format_version: Mapped[str | None] = mapped_column(String(64))
+    # What the authenticity checks found beyond the format: PDF/A triage, identification warnings.
+    characteristics: Mapped[dict[str, Any] | None] = mapped_column(JSON())
 
     package: Mapped[Package] = relationship(back_populates="files")
     document: Mapped[Document | None] = relationship(back_populates="files")
     copies: Mapped[list[StorageCopy]] = relationship(back_populates="file", cascade="all, delete-orphan")
+    signatures: Mapped[list[SignatureCheck]] = relationship(
+        back_populates="file", cascade="all, delete-orphan", order_by="SignatureCheck.ordinal"
+    )
 
 
 class StorageCopy(Base):
@@ -280,6 +289,31 @@ class StorageCopy(Base):
     verified_at: Mapped[datetime | None] = mapped_column(index=True)
 
     file: Mapped[File] = relationship(back_populates="copies")
+
+
+class SignatureCheck(Base):
+    """One digital signature of one file, as validated (offline, against the archive's trust anchors)."""
+
+    __tablename__ = "signature_checks"
+    __table_args__ = (UniqueConstraint("file_id", "ordinal"), _one_of("outcome", SIGNATURE_OUTCOMES))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"))
+    ordinal: Mapped[int]  # 1-based, in the order the signatures were applied
+    kind: Mapped[str] = mapped_column(String(32))  # PAdES | PKCS7 | XAdES | XMLDSig | document timestamp
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    subindication: Mapped[str | None] = mapped_column(String(64))
+    field: Mapped[str | None] = mapped_column(String(255))
+    signer: Mapped[str | None] = mapped_column(Text)
+    issuer: Mapped[str | None] = mapped_column(Text)
+    serial: Mapped[str | None] = mapped_column(String(128))
+    signing_time: Mapped[datetime | None]
+    timestamp_time: Mapped[datetime | None]
+    level: Mapped[str | None] = mapped_column(String(16))
+    validated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # coverage, modification level, reasons
+
+    file: Mapped[File] = relationship(back_populates="signatures")
 
 
 class StorageIntent(Base):

@@ -48,6 +48,13 @@ def _expand(path: Path, found: list[Path], depth: int) -> None:
 @click.option(
     "--progress/--no-progress", default=None, help="Thanh tiến độ / progress bar (default: on a terminal)."
 )
+@click.option(
+    "--no-virus-scan",
+    "skip_virus_scan",
+    is_flag=True,
+    help="Không quét virus (ghi nhận 'chưa thực hiện') / no virus scan: the operator's explicit opt-out, "
+    "recorded as 'not performed' in PREMIS and on every handover record.",
+)
 @lang_option
 def ingest(
     submissions: tuple[Path, ...],
@@ -55,6 +62,7 @@ def ingest(
     workers: int | None,
     output_format: str,
     progress: bool | None,
+    skip_virus_scan: bool,
     lang: str,
 ) -> int:
     """Tiếp nhận gói tin vào kho / ingest submissions (folders, ZIPs, BagIt bags, or folders of them)."""
@@ -68,7 +76,14 @@ def ingest(
     show_progress = sys.stderr.isatty() if progress is None else progress
     view = ProgressView(len(sources), lang, enabled=show_progress and output_format == "text")
     with view:
-        summary = ingest_batch(sources, settings, workers=workers, lang=lang, on_result=view.advance)
+        summary = ingest_batch(
+            sources,
+            settings,
+            workers=workers,
+            lang=lang,
+            on_result=view.advance,
+            skip_virus_scan=skip_virus_scan,
+        )
     if output_format == "json":
         click.echo(json.dumps(render_json(summary, lang), ensure_ascii=False, indent=2))
     else:

@@ -28,6 +28,21 @@ from archive_repo.i18n import translate
     "(default: <repository>/store).",
 )
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option(
+    "--virus-scan",
+    type=click.Choice(["auto", "clamd", "clamscan", "off"]),
+    default="auto",
+    show_default=True,
+    help="Quét virus / virus scanner; 'off' = every ingest records the check as not performed.",
+)
+@click.option(
+    "--virus-database",
+    default="clamav",
+    show_default=True,
+    metavar="PATH",
+    help="Thư mục cơ sở dữ liệu ClamAV / ClamAV signature database folder (supplied by the archive).",
+)
+@click.option("--clamd-socket", default="", metavar="PATH", help="clamd's local socket, when clamd runs.")
 @lang_option
 def init(
     repository: Path | None,
@@ -36,11 +51,21 @@ def init(
     catalog_url: str,
     stores: tuple[str, ...],
     workers: int,
+    virus_scan: str,
+    virus_database: str,
+    clamd_socket: str,
     lang: str,
 ) -> int:
     """Tạo kho lưu trữ / create a repository (SQLite catalog + local store by default)."""
     from archive_repo.catalog.db import safe_url, upgrade
-    from archive_repo.config import CONFIG_FILE, ConfigError, default_home, load_settings, render_settings
+    from archive_repo.config import (
+        CONFIG_FILE,
+        TRUST_SUBFOLDERS,
+        ConfigError,
+        default_home,
+        load_settings,
+        render_settings,
+    )
 
     home = (repository or default_home()).resolve()
     config = home / CONFIG_FILE
@@ -54,7 +79,16 @@ def init(
             raise ConfigError("config.bad_value", path=str(config), key="--store")
         locations = [(f"local-{i}", s) for i, s in enumerate(stores, start=1)] or None
         home.mkdir(parents=True, exist_ok=True)
-        text = render_settings(archive_code, archive_name, catalog_url, locations, workers)
+        text = render_settings(
+            archive_code,
+            archive_name,
+            catalog_url,
+            locations,
+            workers,
+            virus_scan=virus_scan,
+            virus_database=virus_database,
+            clamd_socket=clamd_socket,
+        )
         temporary = home / f".{CONFIG_FILE}.tmp"
         temporary.write_text(text, encoding="utf-8")
         temporary.replace(config)
@@ -62,6 +96,10 @@ def init(
         click.echo(translate("config.created", lang, path=str(home), code=archive_code))
     for folder in (settings.work_dir, settings.rejected_dir, settings.receipts_dir):
         folder.mkdir(parents=True, exist_ok=True)
+    if settings.trust_dir is not None:
+        for name in TRUST_SUBFOLDERS:
+            (settings.trust_dir / name).mkdir(parents=True, exist_ok=True)
+        click.echo(translate("config.trust_dir", lang, path=str(settings.trust_dir)))
     for location in settings.locations:
         location.path.mkdir(parents=True, exist_ok=True)
         click.echo(translate("config.location", lang, name=location.name, path=str(location.path)))

@@ -9,6 +9,7 @@ same dossier since the worker looked.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,7 @@ from archive_repo.catalog.models import (
     Package,
     PremisAgent,
     PremisEvent,
+    SignatureCheck,
     StorageCopy,
     StorageIntent,
     Submission,
@@ -142,12 +144,42 @@ def _files(package: Package, info: PackageInfo, documents: dict[str, Document]) 
             mimetype=item.mimetype,
             role=item.role,
             document=documents.get(item.path),
+            puid=item.puid,
+            format_name=item.format_name,
+            format_version=item.format_version,
+            characteristics=item.characteristics,
         )
+        file.signatures.extend(_signature_check(record) for record in item.signatures)
         for location, key in item.copies:
             file.copies.append(StorageCopy(location=location, key=key, status="ok", verified_at=now))
         package.files.append(file)
         by_identifier[f"{info.objid}/{item.path}"] = file
     return by_identifier
+
+
+def _signature_check(record: dict[str, Any]) -> SignatureCheck:
+    def moment(name: str) -> datetime | None:
+        value = record.get(name)
+        return datetime.fromisoformat(value) if value else None
+
+    return SignatureCheck(
+        ordinal=record["index"],
+        kind=record["kind"],
+        outcome=record["outcome"],
+        subindication=record.get("subindication"),
+        field=record.get("field"),
+        signer=record.get("signer"),
+        issuer=record.get("issuer"),
+        serial=record.get("serial"),
+        signing_time=moment("signing_time"),
+        timestamp_time=moment("timestamp_time"),
+        level=record.get("level"),
+        details={
+            "coverage": record.get("coverage"),
+            "modification_level": record.get("modification_level"),
+            "reasons": record.get("reasons", []),
+        },
+    )
 
 
 def _events(session: Session, package: Package, info: PackageInfo, files: dict[str, File]) -> None:

@@ -6,7 +6,7 @@ import re
 from pathlib import PurePosixPath
 
 from archive_repo.ingest.outcome import DocumentInfo, FileInfo, PackageInfo
-from archive_repo.packages.convert import ConvertedAip
+from archive_repo.packages.convert import AipFile, ConvertedAip
 
 _TITLE = {"doc": "subject", "pic": "imageTitle", "media": "movieTitle"}
 _TYPE = {"doc": "typeName", "pic": "typePic", "media": "typeMedia"}
@@ -38,6 +38,21 @@ def agency_of(file_code: str) -> str | None:
     return None
 
 
+def _file_info(aip_file: AipFile) -> FileInfo:
+    info = FileInfo(
+        aip_file.path, aip_file.size, aip_file.sha256, aip_file.mimetype, file_role(aip_file.path)
+    )
+    facts = aip_file.facts
+    if facts is not None:
+        if facts.format is not None and facts.format.puid:
+            info.puid = facts.format.puid
+            info.format_name = facts.format.name
+            info.format_version = facts.format.version
+        info.characteristics = facts.characteristics
+        info.signatures = list(facts.signature_records)
+    return info
+
+
 def describe(aip: ConvertedAip, archive_code: str) -> PackageInfo:
     fields = aip.package_fields
     file_code = aip.arc_file_code.removeprefix(f"{archive_code}.")
@@ -59,7 +74,7 @@ def describe(aip: ConvertedAip, archive_code: str) -> PackageInfo:
                 content_path=document.content_path,
             )
         )
-    files = [FileInfo(f.path, f.size, f.sha256, f.mimetype, file_role(f.path)) for f in aip.files]
+    files = [_file_info(f) for f in aip.files]
     return PackageInfo(
         objid=aip.objid,
         sip_objid=aip.sip_objid,

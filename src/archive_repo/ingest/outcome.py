@@ -38,6 +38,11 @@ class FileInfo:
     mimetype: str
     role: str
     copies: list[tuple[str, str]] = field(default_factory=list)  # (location, key)
+    puid: str | None = None
+    format_name: str | None = None
+    format_version: str | None = None
+    characteristics: dict[str, Any] | None = None
+    signatures: list[dict[str, Any]] = field(default_factory=list)  # SignatureResult.as_record()
 
 
 @dataclass

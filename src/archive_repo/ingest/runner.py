@@ -57,7 +57,12 @@ def ingest_batch(
     workers: int | None = None,
     lang: str = "vi",
     on_result: Callable[[ProcessedSubmission], None] | None = None,
+    skip_virus_scan: bool = False,
 ) -> RunSummary:
+    """Raises (before anything is recorded) ``VirusScanError`` when a scan is required and no scanner
+    works, and ``TrustStoreError`` when a trust anchor cannot be read."""
+    job = IngestJob(settings, None, skip_virus_scan)
+    job.authenticity  # noqa: B018 - fail now, not once per submission in the workers
     writer = writer_sessions(settings.catalog_url)
     with transaction(writer) as session:
         run = IngestRun(
@@ -71,7 +76,7 @@ def ingest_batch(
         session.flush()
         run_id = run.id
     summary = RunSummary(run_id)
-    job = IngestJob(settings, run_id)
+    job = IngestJob(settings, run_id, skip_virus_scan)
     status = "failed"
     try:
         with _worker_pool(workers or settings.workers, len(sources)) as pool:

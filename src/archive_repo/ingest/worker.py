@@ -20,13 +20,13 @@ from pathlib import Path
 
 from sqlalchemy import delete, select
 
+from archive_repo.authenticity.stage import AuthenticityContext, check_contents, context_for, scan_for_viruses
 from archive_repo.catalog.db import transaction
 from archive_repo.catalog.models import Document, File, Package, StorageIntent
 from archive_repo.catalog.queries import submission_by_digest
 from archive_repo.config import Settings
 from archive_repo.errors import ArchiveRepoError
 from archive_repo.hashing import DigestCache
-from archive_repo.ingest.authenticity import as_premis_events, authenticity_checks
 from archive_repo.ingest.catalog_access import sessions, writer_sessions
 from archive_repo.ingest.crashpoints import crash_point
 from archive_repo.ingest.describe import describe
@@ -40,6 +40,7 @@ from archive_repo.packages.convert import (
     ConversionError,
     ConvertedAip,
     convert_sip_to_aip,
+    sip_contents,
 )
 from archive_repo.packages.mets_writer import timestamp
 from archive_repo.packages.premis import SUCCESS, PremisEvent, linking, software_agent
@@ -55,6 +56,11 @@ from archive_repo.validation.validator import validate_path, validate_submission
 class IngestJob:
     settings: Settings
     run_id: int | None = None
+    skip_virus_scan: bool = False  # the operator's explicit opt-out (--no-virus-scan)
+
+    @property
+    def authenticity(self) -> AuthenticityContext:
+        return context_for(self.settings, self.skip_virus_scan)
 
 
 def process_submission(source: Path, job: IngestJob) -> SubmissionOutcome:
@@ -108,18 +114,31 @@ def _process_opened(source: Path, job: IngestJob, quarantine: Path) -> Submissio
                     report.as_record(),
                     duplicate_of=seen.package.objid,
                 )
+        virus_event = _scan(submission, report, job)
         sidecar = sidecar_of(submission) if report.is_valid else None
         if sidecar is not None:
-            return _ingest_sidecar(submission, sidecar, report, digest, job)
+            return _ingest_sidecar(submission, sidecar, report, digest, job, virus_event)
         sip_profile = _tt05_sip_profile(submission, report)
         if not report.is_valid or sip_profile is None:
             return SubmissionOutcome(str(source), Outcome.REJECTED, digest, report.as_record())
         assert submission.package_root is not None
-        return _convert_and_store(submission, submission.package_root, report, digest, job)
+        return _convert_and_store(submission, submission.package_root, report, digest, job, virus_event)
+
+
+def _scan(submission: Submission, report: Report, job: IngestJob) -> PremisEvent:
+    """Scan everything received, valid or not: a virus is worth reporting even in a rejected package."""
+    folder = submission.top or submission.source
+    event, _ = scan_for_viruses(folder, job.authenticity, report.findings)
+    return event
 
 
 def _ingest_sidecar(
-    submission: Submission, sidecar: Path, report: Report, digest: str, job: IngestJob
+    submission: Submission,
+    sidecar: Path,
+    report: Report,
+    digest: str,
+    job: IngestJob,
+    virus_event: PremisEvent,
 ) -> SubmissionOutcome:
     """A bag of plain files with a TT05 sidecar: build the SIP it describes, validate it, ingest it."""
     staging_parent = job.settings.work_dir / "staging" / str(os.getpid())
@@ -136,7 +155,9 @@ def _ingest_sidecar(
         report.profile = f"{report.profile} + {SIDECAR} → {built_report.profile}"
         if not report.is_valid or (built_report.profile or "") not in AIP_OF_SIP:
             return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, report.as_record())
-        return _convert_and_store(submission, built, built_report, digest, job, full_report=report)
+        return _convert_and_store(
+            submission, built, built_report, digest, job, virus_event, full_report=report
+        )
     finally:
         if built is not None:
             shutil.rmtree(built.parent, ignore_errors=True)
@@ -170,6 +191,7 @@ def _convert_and_store(
     report: Report,
     digest: str,
     job: IngestJob,
+    virus_event: PremisEvent,
     full_report: Report | None = None,
 ) -> SubmissionOutcome:
     """``report``: the SIP's own validation report (given to the conversion); ``full_report``: what the
@@ -177,8 +199,11 @@ def _convert_and_store(
     settings = job.settings
     carried = full_report or report
     staging_parent = settings.work_dir / "staging" / str(os.getpid())
-    checks = authenticity_checks()
-    events = [_quarantine_event(submission), *as_premis_events(checks), _ingestion_event(settings)]
+    profile = (report.profile or "").split(" + ")[-1]
+    checked = check_contents(sip_root, sip_contents(sip_root, profile), job.authenticity, carried.findings)
+    if not carried.is_valid:
+        return SubmissionOutcome(str(submission.source), Outcome.REJECTED, digest, carried.as_record())
+    events = [_quarantine_event(submission), virus_event, *checked.events, _ingestion_event(settings)]
     try:
         aip = convert_sip_to_aip(
             sip_root,
@@ -189,6 +214,7 @@ def _convert_and_store(
             report=report,
             resolve_holey=_holey_resolver(settings),
             copy_data=False,
+            file_facts=checked.file_facts,
         )
     except ConversionError as exc:
         carried.findings.error("ingest.conversion", ".", exc.message_key, **exc.params)

@@ -63,6 +63,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from lxml import etree
 
@@ -112,6 +113,7 @@ from archive_repo.packages.premis import (
     PremisEvent,
     PremisObject,
     Relationship,
+    Signature,
     linking,
     organization_agent,
     premis_xml,
@@ -190,6 +192,30 @@ class AipFile:
     sha256: str
     mimetype: str
     source: Path | None = None  # a data file left in the SIP (``copy_data=False``): copy it from here
+    facts: FileFacts | None = None  # what the authenticity checks found (data files only)
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """What the authenticity checks found about one data file: its identified format, its signatures and
+    the events of those checks (events that link no object are linked to the file)."""
+
+    format: Format | None = None
+    signatures: tuple[Signature, ...] = ()
+    events: tuple[PremisEvent, ...] = ()
+    characteristics: dict[str, Any] | None = None  # for the catalog: PDF/A triage, identification notes
+    signature_records: tuple[dict[str, Any], ...] = ()  # for the catalog: SignatureResult.as_record()
+
+
+@dataclass(frozen=True)
+class SipContent:
+    """One document's content file in a valid SIP, with what the authenticity checks need to know."""
+
+    path: str  # package-relative
+    mimetype: str  # as the METS declares it (else from the extension)
+    kind: str  # doc | pic | media
+    confidence_level: str | None  # the record's confidenceLevel (01 born-digital, 02 digitised, 03 mixed)
+    holey: bool
 
 
 @dataclass(frozen=True)
@@ -397,6 +423,21 @@ def _compare(sip_file: _SipFile, size: int, sha256: str) -> bool:
     return True
 
 
+def sip_contents(sip_root: Path, profile: str) -> list[SipContent]:
+    """The content files of the valid SIP ``sip_root`` (validated under ``profile``), in METS order."""
+    sip = _read_sip(sip_root, profile)
+    return [
+        SipContent(
+            path=document.content.relative,
+            mimetype=document.content.mimetype or mimetype_for(document.content.relative),
+            kind=document.kind,
+            confidence_level=_record(sip_root, document.record).get("confidenceLevel"),
+            holey=document.holey,
+        )
+        for document in sip.documents
+    ]
+
+
 def _record(root: Path, sip_file: _SipFile) -> Record:
     try:
         return read_record(parse_xml_bytes(_read_checked(root, sip_file)))
@@ -525,6 +566,7 @@ def convert_sip_to_aip(
     archive_name: str | None = None,
     now: datetime | None = None,
     copy_data: bool = True,
+    file_facts: dict[str, FileFacts] | None = None,
 ) -> ConvertedAip:
     """Write the AIP of the valid SIP folder ``sip_root`` into ``out_parent``; see the module notes.
 
@@ -534,6 +576,8 @@ def convert_sip_to_aip(
     ``copy_data=False``: data files are not copied into the AIP folder; their :class:`AipFile` names the
     SIP file as ``source`` with the size and SHA-256 the (validated) SIP METS declares, and whoever
     copies them (the ingest, straight into storage) must compare the digest computed while copying.
+    ``file_facts``: by SIP-relative data file path (the AIP keeps the path), the format, signatures and
+    check events the authenticity stage found, written into the file's PREMIS object.
     Raises :class:`ConversionError` (or a subclass) and leaves nothing behind when it cannot convert.
     """
     if not archive_code or not _SAFE_CODE.match(archive_code):
@@ -560,6 +604,7 @@ def convert_sip_to_aip(
         resolver=resolve_holey,
         strict_holey=strict_holey,
         copy_data=copy_data,
+        file_facts=file_facts or {},
     )
     try:
         out_parent.mkdir(parents=True, exist_ok=True)
@@ -590,6 +635,7 @@ class _AipWriter:
     resolver: HoleyResolver | None
     strict_holey: bool
     copy_data: bool = True
+    file_facts: dict[str, FileFacts] = field(default_factory=dict)
     software: PremisAgent = field(default_factory=software_agent)
     files: list[AipFile] = field(default_factory=list)
     documents: list[AipDocument] = field(default_factory=list)
@@ -777,14 +823,21 @@ class _AipWriter:
                 content, event = self._copy_data(document, relative)
                 events.append(event)
             file_id = self.file_id(relative)
+            facts = self.file_facts.get(document.content.relative) if not document.holey else None
+            if facts is not None:
+                events.extend(
+                    e if e.objects else dataclasses.replace(e, objects=(LinkingObject(file_id),))
+                    for e in facts.events
+                )
             objects.append(
                 PremisObject(
                     identifiers=(file_id,),
                     category=FILE,
                     sha256=content.sha256,
                     size=content.size,
-                    format=_format(content.mimetype),
+                    format=(facts.format if facts and facts.format else None) or _format(content.mimetype),
                     original_name=document.content.relative,
+                    signatures=facts.signatures if facts else (),
                     relationships=(Relationship("structural", "is included in", self.rep_id),),
                 )
             )
@@ -808,7 +861,9 @@ class _AipWriter:
             (self.root / relative).parent.mkdir(parents=True, exist_ok=True)
             size, digest = copy_with_digest(self.sip.root / source.relative, self.root / relative)
             checked = _compare(source, size, digest)
-            self._written(relative, size, digest, mimetype)
+            self.files.append(
+                AipFile(relative, size, digest, mimetype, facts=self.file_facts.get(source.relative))
+            )
             detail = "SHA-256 computed while copying from the SIP, compared with the SIP METS checksum"
         else:
             if source.size is not None and source.sha256 is not None:
@@ -816,7 +871,16 @@ class _AipWriter:
             else:
                 size, hashes = hash_file(self.sip.root / source.relative)
                 digest, checked = hashes["sha256"], False
-            self.files.append(AipFile(relative, size, digest, mimetype, self.sip.root / source.relative))
+            self.files.append(
+                AipFile(
+                    relative,
+                    size,
+                    digest,
+                    mimetype,
+                    self.sip.root / source.relative,
+                    facts=self.file_facts.get(source.relative),
+                )
+            )
             detail = (
                 "SHA-256 computed while copying from the SIP into storage, "
                 "compared with the SIP METS checksum"
