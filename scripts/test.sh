@@ -6,6 +6,8 @@ source "$ROOT/scripts/bootstrap.sh" test
 cd "$ROOT"
 ruff check src tests tools benchmarks
 python -m archive_repo.schemagen --check
+# ClamAV (clamscan + clamd) for the virus-scan tests; they bring their own tiny signature database.
+bash "$ROOT/scripts/clamav.sh"
 # A throwaway PostgreSQL on 127.0.0.1 for the catalog tests (unless one is given), removed on exit.
 if [ -z "${ARCHIVE_REPO_TEST_PG_URL:-}" ]; then
     ARCHIVE_REPO_PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/archive-repo-pg.XXXXXX")"

@@ -116,13 +116,15 @@ def build_sip_hoso(
     variant: str = "SIP_hoso",
     objid: str = OBJID,
     out: Path | None = None,
+    prepare: Callable[[int, Path], None] | None = None,
     **overrides: Any,
 ) -> Path:
     """Build a valid SIP_hoso (three born-digital PDFs by default) below ``tmp_path``; returns its folder.
 
     ``package``: dossier field overrides; ``docs``: {ordinal: field overrides}; ``holey``: {ordinal:
-    identifier} makes that document a holey reference; other keyword arguments set attributes of the
-    :class:`SipDescription` (fonds_code, record_status, software, created).
+    identifier} makes that document a holey reference; ``prepare(ordinal, pdf)`` may rewrite a
+    document's file before the SIP is built (sign it, replace it); other keyword arguments set
+    attributes of the :class:`SipDescription` (fonds_code, record_status, software, created).
     """
     files = tmp_path / "files"
     files.mkdir(parents=True, exist_ok=True)
@@ -134,6 +136,8 @@ def build_sip_hoso(
             continue
         pdf = files / f"van-ban-{ordinal}.pdf"
         pdf.write_bytes(make_pdf([fields.get("subject", ""), f"So {ordinal}"]))
+        if prepare is not None:
+            prepare(ordinal, pdf)
         documents.append(DocumentDescription("doc", fields, file=pdf, where=f"#{ordinal}"))
     description = SipDescription(
         variant=variant,
@@ -376,3 +380,32 @@ def catalog(settings: Settings) -> Iterator[Session]:
             yield session
     finally:
         engine.dispose()
+
+
+# --------------------------------------------------------------------------------------------------
+# repositories for tests that are not about authenticity
+
+# No ClamAV scan (recorded as "not performed"): the virus tests run the real scanner themselves.
+NO_VIRUS_SCAN = ("--virus-scan", "off")
+
+
+def allow_unsigned_documents(home: Path) -> None:
+    """Tests that ingest generated, unsigned sample PDFs: a missing signature is recorded, not rejected
+    (the signature policy itself is tested in test_ingest_authenticity.py)."""
+    config = home / "archive-repo.toml"
+    text = config.read_text(encoding="utf-8")
+    assert "[authenticity]\n" in text
+    config.write_text(
+        text.replace("[authenticity]\n", '[authenticity]\non_missing_signature = "record"\n', 1),
+        encoding="utf-8",
+    )
+
+
+def trust_examples(home: Path) -> None:
+    """The demo trust anchors of examples/trust (the examples' signatures chain to them)."""
+    source = EXAMPLES / "trust"
+    for kind in ("anchors", "intermediates", "crls"):
+        target = home / "trust" / kind
+        target.mkdir(parents=True, exist_ok=True)
+        for item in sorted((source / kind).glob("*")) if (source / kind).is_dir() else []:
+            (target / item.name).write_bytes(item.read_bytes())

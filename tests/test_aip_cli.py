@@ -19,7 +19,7 @@ from archive_repo.cli.common import guarded
 from archive_repo.i18n import translate
 from archive_repo.storage.local import LocalStore
 from archive_repo.validation.validator import validate_path
-from helpers import EXAMPLES, all_text, build_sip_hoso, run_cli
+from helpers import EXAMPLES, NO_VIRUS_SCAN, all_text, build_sip_hoso, run_cli, trust_examples
 
 SUBMISSIONS = EXAMPLES / "submissions"
 HOI_NGHI = SUBMISSIONS / "uuid-5E0F7C2A-1B3D-4C5E-8F90-A1B2C3D4E5F6"  # LTLSHG.H49.64.33.2024.15
@@ -42,7 +42,8 @@ def _no_language_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def make_repository(home: Path, *sources: Path, stores: tuple[str, ...] = ()) -> Path:
     options = [item for store in stores for item in ("--store", store)]
-    assert guarded(cli, ["init", "-R", str(home), "--archive-code", ARCHIVE, *options]) == 0
+    assert guarded(cli, ["init", "-R", str(home), "--archive-code", ARCHIVE, *options, *NO_VIRUS_SCAN]) == 0
+    trust_examples(home)
     if sources:
         guarded(cli, ["ingest", "-R", str(home), *map(str, sources), "--workers", "1", "--no-progress"])
     return home
@@ -52,7 +53,8 @@ def make_repository(home: Path, *sources: Path, stores: tuple[str, ...] = ()) ->
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     home = tmp_path_factory.mktemp("aip") / "kho"
     options = ["--archive-code", ARCHIVE, "--archive-name", "Trung tâm Lưu trữ lịch sử tỉnh Hà Giang"]
-    assert guarded(cli, ["init", "-R", str(home), *options]) == 0
+    assert guarded(cli, ["init", "-R", str(home), *options, *NO_VIRUS_SCAN]) == 0
+    trust_examples(home)
     code = guarded(cli, ["ingest", "-R", str(home), str(SUBMISSIONS), "--workers", "1", "--no-progress"])
     assert code == 1  # the defective examples are rejected
     return home

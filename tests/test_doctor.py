@@ -23,7 +23,16 @@ from archive_repo.config import Settings, load_settings
 from archive_repo.i18n import translate
 from archive_repo.ingest.handover import receipt_paths
 from archive_repo.storage.local import INCOMING
-from helpers import EXAMPLES, all_text, catalog, run_cli, tree_state
+from helpers import (
+    EXAMPLES,
+    NO_VIRUS_SCAN,
+    all_text,
+    allow_unsigned_documents,
+    catalog,
+    run_cli,
+    tree_state,
+    trust_examples,
+)
 
 EXAMPLE_SIP = EXAMPLES / "submissions" / "uuid-5E0F7C2A-1B3D-4C5E-8F90-A1B2C3D4E5F6"
 OTHER_SIP = EXAMPLES / "submissions" / "uuid-7A6B5C4D-3E2F-4109-8A7B-6C5D4E3F2A1B"  # another dossier
@@ -39,10 +48,12 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def make_repository(folder: Path, *stores: str) -> Settings:
-    args = ["init", "-R", str(folder), "--archive-code", "LTLSHG"]
+    args = ["init", "-R", str(folder), "--archive-code", "LTLSHG", *NO_VIRUS_SCAN]
     for store in stores:
         args += ["--store", store]
     assert guarded(cli, args) == 0
+    allow_unsigned_documents(folder)
+    trust_examples(folder)
     return load_settings(folder)
 
 

@@ -20,7 +20,17 @@ from archive_repo.ingest.outcome import Outcome
 from archive_repo.ingest.runner import RunSummary, ingest_batch
 from archive_repo.packages.premis import read_premis
 from archive_repo.validation.validator import validate_path
-from helpers import FILE_CODE, all_text, build_sip_hoso, run_cli, tree_state, zip_package
+from helpers import (
+    FILE_CODE,
+    NO_VIRUS_SCAN,
+    all_text,
+    allow_unsigned_documents,
+    build_sip_hoso,
+    run_cli,
+    tree_state,
+    trust_examples,
+    zip_package,
+)
 from pg import pg_url  # noqa: F401 - fixture
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples" / "submissions"
@@ -33,7 +43,9 @@ ACCEPTED_EXAMPLES = {
 
 
 def make_repository(folder: Path, *extra: str) -> Settings:
-    assert guarded(cli, ["init", "-R", str(folder), "--archive-code", "LTLSHG", *extra]) == 0
+    assert guarded(cli, ["init", "-R", str(folder), "--archive-code", "LTLSHG", *NO_VIRUS_SCAN, *extra]) == 0
+    allow_unsigned_documents(folder)
+    trust_examples(folder)
     return load_settings(folder)
 
 

@@ -33,7 +33,16 @@ from archive_repo.ingest.handover import receipt_paths
 from archive_repo.samples.minimal_pdf import make_pdf
 from archive_repo.storage.local import INCOMING
 from archive_repo.storage.registry import open_stores
-from helpers import EXAMPLES, build_sip_hoso, catalog, tree_state, zip_package
+from helpers import (
+    EXAMPLES,
+    NO_VIRUS_SCAN,
+    allow_unsigned_documents,
+    build_sip_hoso,
+    catalog,
+    tree_state,
+    trust_examples,
+    zip_package,
+)
 
 EXAMPLE_SIP = EXAMPLES / "submissions" / "uuid-5E0F7C2A-1B3D-4C5E-8F90-A1B2C3D4E5F6"
 BEFORE_COMMIT = ("after-unpack", "after-validate", "after-convert", "mid-store", "after-store")
@@ -124,9 +133,25 @@ def ingest(repo: Path, source: Path, **env: str) -> subprocess.Popen[str]:
 
 def make_repository(folder: Path) -> Settings:
     assert (
-        guarded(cli, ["init", "-R", str(folder), "--archive-code", "LTLSHG", "--store", "a", "--store", "b"])
+        guarded(
+            cli,
+            [
+                "init",
+                "-R",
+                str(folder),
+                "--archive-code",
+                "LTLSHG",
+                "--store",
+                "a",
+                "--store",
+                "b",
+                *NO_VIRUS_SCAN,
+            ],
+        )
         == 0
     )
+    allow_unsigned_documents(folder)
+    trust_examples(folder)
     settings = load_settings(folder)
     assert len(settings.locations) == 2
     return settings

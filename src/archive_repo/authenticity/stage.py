@@ -407,7 +407,7 @@ def premis_signature(signature: SignatureResult) -> Signature:
 def _xml_signatures(root: Path, context: AuthenticityContext, findings: Findings) -> list[FileSignatures]:
     results = []
     for path in sorted(root.rglob("*.xml")):
-        if not path.is_file() or path.is_symlink() or not _mentions_xmldsig(path):
+        if not path.is_file() or path.is_symlink() or not mentions_xmldsig(path):
             continue
         found = validate_xml_signatures(path, context.trust, display_path=path.relative_to(root).as_posix())
         if found.signed:
@@ -416,7 +416,7 @@ def _xml_signatures(root: Path, context: AuthenticityContext, findings: Findings
     return results
 
 
-def _mentions_xmldsig(path: Path) -> bool:
+def mentions_xmldsig(path: Path) -> bool:
     """A cheap pre-filter: only files that name the XML-DSig namespace can hold a signature."""
     with open(path, "rb") as handle:
         previous = b""

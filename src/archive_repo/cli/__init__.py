@@ -13,6 +13,7 @@ from archive_repo.cli.db import db
 from archive_repo.cli.doctor import doctor
 from archive_repo.cli.ingest import ingest
 from archive_repo.cli.init import init
+from archive_repo.cli.signatures import verify_signatures
 from archive_repo.cli.sip import sip
 from archive_repo.cli.validate import validate
 
@@ -30,6 +31,7 @@ cli.add_command(sip)
 cli.add_command(db)
 cli.add_command(doctor)
 cli.add_command(aip)
+cli.add_command(verify_signatures)
 
 
 def main() -> None:
