@@ -86,9 +86,24 @@ def test_signed_dossier_is_accepted_with_every_signature_recorded(tmp_path: Path
         assert sorted({c.ordinal for c in checks}) == [1, 2]
         assert any("Person" in (c.signer or "") or "CN=" in (c.signer or "") for c in checks)
         data = session.scalars(select(File).where(File.role == "data")).all()
-        assert {f.puid for f in data} <= {"fmt/14", "fmt/15", "fmt/16", "fmt/17", "fmt/18", "fmt/19", "fmt/20",
-                                           "fmt/276", "fmt/95", "fmt/354", "fmt/476", "fmt/477", "fmt/478",
-                                           "fmt/479", "fmt/480", "fmt/1129"}
+        assert {f.puid for f in data} <= {
+            "fmt/14",
+            "fmt/15",
+            "fmt/16",
+            "fmt/17",
+            "fmt/18",
+            "fmt/19",
+            "fmt/20",
+            "fmt/276",
+            "fmt/95",
+            "fmt/354",
+            "fmt/476",
+            "fmt/477",
+            "fmt/478",
+            "fmt/479",
+            "fmt/480",
+            "fmt/1129",
+        }
         assert all(f.puid and f.format_name for f in data)
         assert all(f.characteristics and "pdf" in f.characteristics for f in data)
         package = session.scalars(select(Package)).one()
@@ -101,8 +116,9 @@ def test_signed_dossier_is_accepted_with_every_signature_recorded(tmp_path: Path
         assert [e.outcome for e in virus] == ["not performed"]
         folder = package.objid.replace(":", "_")
 
-    premis = read_premis(settings.locations[0].path / folder / "representations/rep1/metadata/preservation"
-                         / "PREMIS_rep1.xml")
+    premis = read_premis(
+        settings.locations[0].path / folder / "representations/rep1/metadata/preservation" / "PREMIS_rep1.xml"
+    )
     files = [o for o in premis.objects if o.category == "file"]
     assert len(files) == 3
     for obj in files:
@@ -224,8 +240,12 @@ def scanned_repository(tmp_path: Path, pki: TestPki) -> Settings:
     database = tmp_path / "clamav-db"
     database.mkdir()
     data = eicar()
-    (database / "test.hdb").write_text(f"{hashlib.md5(data).hexdigest()}:{len(data)}:ArchiveRepo.Test.EICAR\n")
-    return make_repository(tmp_path / "kho", pki, "--virus-scan", "clamscan", "--virus-database", str(database))
+    (database / "test.hdb").write_text(
+        f"{hashlib.md5(data).hexdigest()}:{len(data)}:ArchiveRepo.Test.EICAR\n"
+    )
+    return make_repository(
+        tmp_path / "kho", pki, "--virus-scan", "clamscan", "--virus-database", str(database)
+    )
 
 
 def test_eicar_in_a_submission_is_rejected_and_nothing_is_stored(
@@ -244,7 +264,9 @@ def test_eicar_in_a_submission_is_rejected_and_nothing_is_stored(
     assert tree_state(sip) == before
 
 
-def test_clean_submission_records_the_scan(tmp_path: Path, pki: TestPki, scanned_repository: Settings) -> None:
+def test_clean_submission_records_the_scan(
+    tmp_path: Path, pki: TestPki, scanned_repository: Settings
+) -> None:
     outcome, report = only_outcome(ingest(scanned_repository, signed_sip(tmp_path, pki)))
     assert outcome is Outcome.ACCEPTED, report
     with catalog(scanned_repository) as session:

@@ -97,11 +97,16 @@ class PdfFacts:
     visible_text_pages: int = 0
     signature_fields: int = 0
     error: str | None = None  # the file could not be opened as a PDF (technical English)
+    # pages whose content the layer counts above cover: all of them unless the PDF has more pages than
+    # pdfa.MAX_LAYER_PAGES (then an evenly spaced sample)
+    pages_analyzed: int = 0
+    warnings: tuple[str, ...] = ()  # qpdf's repair warnings (damaged but readable) and unparsable pages
 
     @property
     def two_layer(self) -> bool:
         """Scanned images with an invisible OCR text layer on every page ("PDF/A hai lớp")."""
-        return self.pages > 0 and self.image_pages == self.pages and self.invisible_text_pages == self.pages
+        analysed = self.pages_analyzed or self.pages  # large files: only a sample of pages is analysed
+        return analysed > 0 and self.image_pages == analysed and self.invisible_text_pages == analysed
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,13 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
-from archive_repo.authenticity.identify import declared_mismatch, identifier_version, identify, in_tt05_table
+from archive_repo.authenticity.identify import (
+    declared_mismatch,
+    family_of,
+    identifier_version,
+    identify,
+    in_tt05_table,
+)
 from archive_repo.authenticity.pdf_signatures import validate_pdf_signatures
 from archive_repo.authenticity.pdfa import pdf_facts
 from archive_repo.authenticity.policy import Action, AuthenticityPolicy
@@ -175,7 +181,7 @@ class _FileChecks:
     def run(self) -> FileFacts:
         self.identification = identify(self.path, self.content.path)
         self._judge_format()
-        is_pdf = self.content.mimetype == PDF_MIMETYPE or (self.identification.mimetype or "") == PDF_MIMETYPE
+        is_pdf = self._is_pdf()
         if is_pdf:
             self.pdf = pdf_facts(self.path, self.content.path)
             self._judge_pdf()
@@ -184,6 +190,14 @@ class _FileChecks:
             )
         self._judge_signatures(is_pdf)
         return self._facts()
+
+    def _is_pdf(self) -> bool:
+        """A PDF by its bytes; a file declared PDF that nothing identifies is tried as one too (a file
+        identified as something else gets the mismatch finding, not PDF findings on top)."""
+        family = family_of(self.identification)
+        if family is not None:
+            return family.key == "pdf"
+        return self.identification.puid is None and self.content.mimetype == PDF_MIMETYPE
 
     # formats -----------------------------------------------------------------------------------------
     def _judge_format(self) -> None:
@@ -225,7 +239,7 @@ class _FileChecks:
     def _judge_pdf(self) -> None:
         facts = self.pdf
         assert facts is not None
-        if facts.error is not None:
+        if facts.error is not None and not facts.encrypted:
             self.add(
                 self.policy.on_format_mismatch,
                 "authenticity.pdf-unreadable",
