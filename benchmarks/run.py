@@ -3,6 +3,7 @@
 
     python benchmarks/run.py validate --docs 100,300,1000 --mb-per-doc 1
     python benchmarks/run.py ingest      # archive-repo ingest vs cp -r + sha256sum: see ingest_scenario.py
+    python benchmarks/run.py authenticity  # ms per signature, per file identification + PDF/A triage
 
 Generates (once, cached in the work dir) a SIP_hoso with N documents of ~M MB each using the project's
 own SIP builder, then measures, for each size:
@@ -836,6 +837,52 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sha256sum_ms_per_file(files: list[Path], repeats: int) -> float:
+    """The reference: ``sha256sum`` over the same files, one process, best of ``repeats``, per file."""
+    best = math.inf
+    for _ in range(max(1, repeats)):
+        started = time.perf_counter()
+        subprocess.run(["sha256sum", *map(str, files)], check=True, capture_output=True)
+        best = min(best, time.perf_counter() - started)
+    return best * 1000 / max(1, len(files))
+
+
+def cmd_authenticity(args: argparse.Namespace) -> int:
+    """Signature validation (per signature) and identification + PDF/A triage (per file), each beside
+    ``sha256sum`` over the same files in the same run."""
+    import formats_scenario
+    import signatures_scenario
+
+    work: Path = args.work.resolve() / "authenticity"
+    work.mkdir(parents=True, exist_ok=True)
+    signatures = signatures_scenario.run(work, args.repeat)
+    signed = sorted((work / "signatures").glob("*.pdf"))
+    signatures_ref = _sha256sum_ms_per_file(signed, args.repeat)
+    formats = formats_scenario.run(work, args.repeat)
+    samples = sorted(p for p in (work / "formats").rglob("*") if p.is_file())
+    formats_ref = _sha256sum_ms_per_file(samples, args.repeat)
+    command = "python benchmarks/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
+    section = "\n".join(
+        [
+            "## Authenticity checks (#4)",
+            "",
+            f"Command: `{command}` — {machine_line(machine_info(args.work.resolve()))}.",
+            "",
+            "Reference in the same run: `sha256sum` over the same files, one process, best of "
+            f"{args.repeat}: {signatures_ref:.2f} ms per signed PDF, {formats_ref:.2f} ms per sample file.",
+            "",
+            signatures_scenario.render_markdown(signatures),
+            "",
+            formats_scenario.render_markdown(formats),
+        ]
+    )
+    print(section)
+    if not args.no_write:
+        write_results(args.results, section)
+        print(f"written to {args.results}")
+    return 0 if signatures["goal_met"] else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -867,11 +914,18 @@ def main(argv: list[str] | None = None) -> int:
     import ingest_scenario
 
     ingest_scenario.add_parser(sub)
+    a = sub.add_parser("authenticity", help="signature validation and identification + PDF/A triage times")
+    a.add_argument("--repeat", type=int, default=7, help="timed runs per file; best is kept (default 7)")
+    a.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch dir (default benchmarks/work)")
+    a.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="Markdown file to update")
+    a.add_argument("--no-write", action="store_true", help="print only; do not update RESULTS.md")
     args = parser.parse_args(argv)
     if args.command == "validate":
         return cmd_validate(args)
     if args.command == "ingest":
         return ingest_scenario.cmd_ingest(args)
+    if args.command == "authenticity":
+        return cmd_authenticity(args)
     return 2
 
 

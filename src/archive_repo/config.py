@@ -137,7 +137,8 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
         raise ConfigError("config.bad_value", path=str(path), key=_setting("authenticity", "trust_dir"))
     try:
         policy = load_policy(authenticity, where=f"{path} [authenticity]")
-        virus_scan = VirusScanConfig.from_mapping(data.get("virus_scan", {"mode": "auto"}), home)
+        default_scan = {"mode": "auto", "database": DEFAULT_VIRUS_DATABASE}
+        virus_scan = VirusScanConfig.from_mapping(data.get("virus_scan", default_scan), home)
     except (PolicyError, VirusScanError) as exc:
         raise ConfigError(exc.message_key, **exc.params) from None
     return Settings(
