@@ -3,12 +3,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path, PurePosixPath
 
 from archive_repo.catalog.browse import event_label, outcome_label
 from archive_repo.catalog.models import Submission
 from archive_repo.config import Settings
 from archive_repo.findings import Finding
+from archive_repo.i18n import translate
 from archive_repo.ingest.receipt import (
     HandoverRecord,
     ReceiptCheck,
@@ -46,6 +48,25 @@ def _findings(submission: Submission, lang: str) -> list[ReceiptFinding]:
     return [ReceiptFinding(str(f.severity), f.rule, f.where(lang), f.message(lang)) for f in findings]
 
 
+def signature_summary(outcomes: list[str], lang: str) -> str:
+    """``["TOTAL-PASSED", "TOTAL-PASSED"]`` → "2 hợp lệ"; no signature → "không có"."""
+    if not outcomes:
+        return translate("receipt.signatures_none", lang)
+    counts = Counter(outcomes)
+    return ", ".join(
+        translate(f"receipt.signatures_{key}", lang, count=counts[outcome])
+        for outcome, key in _SIGNATURE_WORDS
+        if counts.get(outcome)
+    )
+
+
+_SIGNATURE_WORDS = (
+    ("TOTAL-PASSED", "passed"),
+    ("INDETERMINATE", "indeterminate"),
+    ("TOTAL-FAILED", "failed"),
+)
+
+
 def handover_record(submission: Submission, settings: Settings, lang: str) -> HandoverRecord:
     package = submission.package
     findings = _findings(submission, lang)
@@ -65,6 +86,7 @@ def handover_record(submission: Submission, settings: Settings, lang: str) -> Ha
                     path=file.path if file else "",
                     size=file.size if file else 0,
                     sha256=file.sha256 if file else "",
+                    signatures=signature_summary([c.outcome for c in file.signatures], lang) if file else "",
                 )
             )
         total_files = len(package.files)

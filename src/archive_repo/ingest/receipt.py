@@ -46,6 +46,7 @@ class ReceiptDocument:
     path: str  # file path inside the AIP
     size: int
     sha256: str
+    signatures: str = ""  # the outcome of its digital signatures in words, e.g. "2 hợp lệ"
 
 
 @dataclass(frozen=True)

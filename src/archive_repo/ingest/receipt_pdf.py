@@ -200,6 +200,7 @@ def _story(record: HandoverRecord, t: _Texts) -> list[Flowable]:
                 t.p(d.title, t.cell),
                 t.p(t.size(d.size), t.cell),
                 Paragraph(f"{escape(d.sha256[:32])}<br/>{escape(d.sha256[32:])}", t.digest),
+                t.p(d.signatures, t.cell),
             ]
             for n, d in enumerate(record.documents, start=1)
         ]
@@ -209,8 +210,9 @@ def _story(record: HandoverRecord, t: _Texts) -> list[Flowable]:
             "receipt.col_title",
             "receipt.col_size",
             "receipt.col_sha256",
+            "receipt.col_signatures",
         )
-        widths = [11 * mm, 46 * mm, None, 18 * mm, 54 * mm]
+        widths = [10 * mm, 46 * mm, None, 16 * mm, 48 * mm, 22 * mm]
         story.append(_table(t, columns, rows, widths))
     else:
         story.append(t.p(t("receipt.no_documents")))
