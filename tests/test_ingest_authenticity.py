@@ -205,7 +205,7 @@ def test_jpeg_declared_as_pdf_is_rejected(tmp_path: Path, pki: TestPki) -> None:
 
 def test_digitised_document_must_be_two_layer_pdfa(tmp_path: Path, pki: TestPki) -> None:
     settings = make_repository(tmp_path / "kho", pki, *NO_VIRUS_SCAN)
-    digitised = {n: {"confidenceLevel": "02", "paperFileCode": "LTLSHG.01.02.03.7"} for n in (1, 2, 3)}
+    digitised = {n: {"confidenceLevel": "02"} for n in (1, 2, 3)}
     sip = build_sip_hoso(tmp_path / "sip", docs=digitised)
     outcome, report = only_outcome(ingest(settings, sip))
     assert outcome is Outcome.REJECTED, report
@@ -312,3 +312,28 @@ def test_verify_signatures_command(tmp_path: Path, pki: TestPki) -> None:
     flipped.write_bytes(bytes(data))
     broken = run_cli("verify-signatures", flipped, "--trust", trust, "--format", "json")
     assert broken.returncode == 1 and "Traceback" not in broken.stderr
+
+
+def test_digitised_two_layer_pdfa_is_accepted_unsigned(tmp_path: Path, pki: TestPki) -> None:
+    from test_pdfa import claim_pdfa_2b, two_layer_pdf
+
+    settings = make_repository(tmp_path / "kho", pki, *NO_VIRUS_SCAN)
+
+    def scanned(ordinal: int, pdf: Path) -> None:
+        claim_pdfa_2b(two_layer_pdf(tmp_path / f"scan-{ordinal}.pdf"), pdf)
+
+    digitised = {n: {"confidenceLevel": "02"} for n in (1, 2, 3)}
+    sip = build_sip_hoso(tmp_path / "sip", docs=digitised, prepare=scanned)
+    outcome, report = only_outcome(ingest(settings, sip))
+    assert outcome is Outcome.ACCEPTED, report
+    assert not rules(report, "error") and not rules(report, "warning"), report
+    with catalog(settings) as session:
+        data = session.scalars(select(File).where(File.role == "data")).all()
+        assert len(data) == 3
+        for file in data:
+            pdf = (file.characteristics or {})["pdf"]
+            assert pdf["pdfa_claim"] == "2B" and pdf["two_layer"] and pdf["output_intent"], pdf
+        validation = session.scalars(
+            select(PremisEvent).where(PremisEvent.type == "validation", PremisEvent.file_id.is_not(None))
+        ).all()
+        assert len(validation) == 3 and {e.outcome for e in validation} == {"success"}

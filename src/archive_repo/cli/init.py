@@ -100,6 +100,10 @@ def init(
         for name in TRUST_SUBFOLDERS:
             (settings.trust_dir / name).mkdir(parents=True, exist_ok=True)
         click.echo(translate("config.trust_dir", lang, path=str(settings.trust_dir)))
+    database = settings.virus_scan.database
+    if settings.virus_scan.mode in ("auto", "clamscan") and database is not None:
+        database.mkdir(parents=True, exist_ok=True)
+        click.echo(translate("config.virus_database", lang, path=str(database)))
     for location in settings.locations:
         location.path.mkdir(parents=True, exist_ok=True)
         click.echo(translate("config.location", lang, name=location.name, path=str(location.path)))
