@@ -6,6 +6,7 @@ package declares and with what TT05 accepts, using the PUID families of ``profil
 
 from __future__ import annotations
 
+import os
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -61,6 +62,30 @@ def identify(path: Path, display_path: str | None = None) -> FormatIdentificatio
     except (pygfried.GoError, OSError, KeyError, IndexError, TypeError, ValueError) as exc:
         return FormatIdentification(path=shown, puid=None, warning=f"not identified: {exc}")
     return _from_entry(shown, entry)
+
+
+def identify_all(
+    files: list[tuple[Path, str]], workers: int | None = None
+) -> dict[str, FormatIdentification]:
+    """Identify many files in one call, by their shown name. Siegfried scans them on its own (Go) threads
+    and releases the GIL meanwhile, so the caller can do other work in parallel; the answers are the
+    same as :func:`identify`'s (a file the batch cannot answer for is identified on its own)."""
+    if not files:
+        return {}
+    shown_of = {str(path): shown for path, shown in files}
+    found: dict[str, FormatIdentification] = {}
+    try:
+        result = _scanner().identify_many(list(shown_of), workers=workers or os.cpu_count() or 1)
+        for entry in result.get("files") or ():
+            shown = shown_of.get(str(entry.get("filename")))
+            if shown is not None:
+                found[shown] = _from_entry(shown, entry)
+    except (pygfried.GoError, OSError, KeyError, TypeError, ValueError):
+        found = {}
+    for path, shown in files:
+        if shown not in found:
+            found[shown] = identify(path, shown)
+    return found
 
 
 def _from_entry(shown: str, entry: dict[str, Any]) -> FormatIdentification:

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from archive_repo.authenticity.identify import (
     declared_mismatch,
-    family_of,
     identifier_version,
-    identify,
+    identify_all,
     in_tt05_table,
 )
 from archive_repo.authenticity.pdf_signatures import validate_pdf_signatures
@@ -49,7 +49,6 @@ from archive_repo.packages.premis import (
     software_agent,
 )
 
-PDF_MIMETYPE = "application/pdf"
 INDETERMINATE = "indeterminate"
 NOT_APPLICABLE = "not applicable"
 XMLDSIG_NS = b"http://www.w3.org/2000/09/xmldsig#"
@@ -142,13 +141,19 @@ def check_contents(
 ) -> StageResult:
     """Identify, triage and validate the signatures of every content file of a valid SIP at ``root``."""
     result = StageResult()
+    checks = [_FileChecks(root / c.path, c, context, findings) for c in contents if not c.holey]
+    # Siegfried scans on its own threads without the GIL: the PDF work runs here meanwhile.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        identifying = pool.submit(identify_all, [(c.path, c.content.path) for c in checks])
+        for file_checks in checks:
+            file_checks.inspect()
+        identifications = identifying.result()
     identified: list[FormatIdentification] = []
     per_file_signatures: list[FileSignatures] = []
-    for content in contents:
-        if content.holey:
-            continue
-        file_checks = _FileChecks(root / content.path, content, context, findings)
-        result.file_facts[content.path] = file_checks.run()
+    for file_checks in checks:
+        result.file_facts[file_checks.content.path] = file_checks.judge(
+            identifications[file_checks.content.path]
+        )
         identified.append(file_checks.identification)
         if file_checks.signatures is not None and file_checks.signatures.signed:
             per_file_signatures.append(file_checks.signatures)
@@ -178,26 +183,22 @@ class _FileChecks:
     def add(self, action: Action, rule: str, key: str, **params: object) -> None:
         self.findings.add(rule, action.severity, self.content.path, key, **params)
 
-    def run(self) -> FileFacts:
-        self.identification = identify(self.path, self.content.path)
-        self._judge_format()
-        is_pdf = self._is_pdf()
-        if is_pdf:
+    def inspect(self) -> None:
+        """The slow part, no findings yet: PDF/A facts and signatures of a file whose bytes say PDF."""
+        if starts_like_pdf(self.path):
             self.pdf = pdf_facts(self.path, self.content.path)
-            self._judge_pdf()
             self.signatures = validate_pdf_signatures(
                 self.path, self.context.trust, display_path=self.content.path
             )
-        self._judge_signatures(is_pdf)
-        return self._facts()
 
-    def _is_pdf(self) -> bool:
-        """A PDF by its bytes; a file declared PDF that nothing identifies is tried as one too (a file
-        identified as something else gets the mismatch finding, not PDF findings on top)."""
-        family = family_of(self.identification)
-        if family is not None:
-            return family.key == "pdf"
-        return self.identification.puid is None and self.content.mimetype == PDF_MIMETYPE
+    def judge(self, identification: FormatIdentification) -> FileFacts:
+        """Findings and events, by the policy, in a fixed order: format, PDF/A, signatures."""
+        self.identification = identification
+        self._judge_format()
+        if self.pdf is not None:
+            self._judge_pdf()
+        self._judge_signatures(self.pdf is not None)
+        return self._facts()
 
     # formats -----------------------------------------------------------------------------------------
     def _judge_format(self) -> None:
@@ -412,6 +413,15 @@ def premis_signature(signature: SignatureResult) -> Signature:
         signer=signature.signer,
         properties=tuple(properties),
     )
+
+
+def starts_like_pdf(path: Path) -> bool:
+    """The PDF header within the first KiB (where readers look for it), whatever the file is called."""
+    try:
+        with open(path, "rb") as handle:
+            return b"%PDF-" in handle.read(1024)
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------------------------------

@@ -8,12 +8,10 @@ from pathlib import Path
 
 from archive_repo.authenticity.pdf_signatures import validate_pdf_signatures
 from archive_repo.authenticity.results import FileSignatures
-from archive_repo.authenticity.stage import mentions_xmldsig
+from archive_repo.authenticity.stage import mentions_xmldsig, starts_like_pdf
 from archive_repo.authenticity.trust import TrustStore
 from archive_repo.authenticity.xml_signatures import validate_xml_signatures
 from archive_repo.packages.reader import open_submission
-
-_PDF_MAGIC = b"%PDF-"
 
 
 def verify_target(target: Path, trust: TrustStore) -> list[FileSignatures]:
@@ -38,23 +36,15 @@ def _verify_folder(folder: Path, root: Path, trust: TrustStore) -> list[FileSign
         if path.is_symlink() or not path.is_file():
             continue
         found = _verify_file(path, path.relative_to(root).as_posix(), trust)
-        if found is not None and (found.signed or _is_pdf(path)):
+        if found is not None and (found.signed or starts_like_pdf(path)):
             results.append(found)
     return results
 
 
 def _verify_file(path: Path, shown: str, trust: TrustStore) -> FileSignatures | None:
     """The file's signatures; None for a file that is neither a PDF nor XML naming XML-DSig."""
-    if _is_pdf(path):
+    if starts_like_pdf(path):
         return validate_pdf_signatures(path, trust, display_path=shown)
     if path.suffix.lower() == ".xml" and mentions_xmldsig(path):
         return validate_xml_signatures(path, trust, display_path=shown)
     return None
-
-
-def _is_pdf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return _PDF_MAGIC in handle.read(1024)
-    except OSError:
-        return False
