@@ -19,7 +19,15 @@ from archive_repo.cli.common import guarded
 from archive_repo.i18n import translate
 from archive_repo.storage.local import LocalStore
 from archive_repo.validation.validator import validate_path
-from helpers import EXAMPLES, NO_VIRUS_SCAN, all_text, build_sip_hoso, run_cli, trust_examples
+from helpers import (
+    EXAMPLES,
+    NO_VIRUS_SCAN,
+    all_text,
+    allow_unsigned_documents,
+    build_sip_hoso,
+    run_cli,
+    trust_examples,
+)
 
 SUBMISSIONS = EXAMPLES / "submissions"
 HOI_NGHI = SUBMISSIONS / "uuid-5E0F7C2A-1B3D-4C5E-8F90-A1B2C3D4E5F6"  # LTLSHG.H49.64.33.2024.15
@@ -44,6 +52,7 @@ def make_repository(home: Path, *sources: Path, stores: tuple[str, ...] = ()) ->
     options = [item for store in stores for item in ("--store", store)]
     assert guarded(cli, ["init", "-R", str(home), "--archive-code", ARCHIVE, *options, *NO_VIRUS_SCAN]) == 0
     trust_examples(home)
+    allow_unsigned_documents(home)  # the version tests build unsigned packages
     if sources:
         guarded(cli, ["ingest", "-R", str(home), *map(str, sources), "--workers", "1", "--no-progress"])
     return home
@@ -290,9 +299,10 @@ def test_history_text_groups_file_events(repo: Path, capsys: pytest.CaptureFixtu
 
     code, out, _ = run(capsys, "aip", "history", HOI_NGHI_CODE, "-R", repo, "--no-files")
     assert code == 0 and "kiểm tra tính toàn vẹn" not in out and ".pdf" not in out
-    assert translate("aip.file_events_hidden", "vi", count=3) in out
+    # 3 files × (fixity check, format identification, PDF/A triage, signature validation)
+    assert translate("aip.file_events_hidden", "vi", count=12) in out
     hidden = run_json(capsys, "aip", "history", HOI_NGHI_CODE, "-R", repo, "--no-files")
-    assert hidden["hidden_file_events"] == 3 and all(e["file"] is None for e in hidden["events"])
+    assert hidden["hidden_file_events"] == 12 and all(e["file"] is None for e in hidden["events"])
 
 
 # --------------------------------------------------------------------------------------------------
