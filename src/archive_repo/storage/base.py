@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, Protocol
 
@@ -24,11 +25,19 @@ class StoreIntegrityError(StorageError):
     """What the store wrote does not match the expected size or SHA-256; nothing was kept."""
 
 
+class ObjectLockedError(StorageError):
+    """The object is under retention (object lock, WORM) and the store refused to delete it."""
+
+
 @dataclass(frozen=True)
 class StoredObject:
     key: str
     size: int
     sha256: str
+    # The store's version of the object (S3 VersionId in a versioned or object-locked bucket), else None:
+    # fixity audits read exactly the version that ingest wrote, not whatever was written on top later.
+    version_id: str | None = None
+    retain_until: datetime | None = None
 
 
 def check_stored(
@@ -66,27 +75,50 @@ def aip_key(aip_folder: str, relative: str) -> str:
 
 class Store(Protocol):
     name: str
+    kind: str  # "local" | "s3"
 
     def put_file(
-        self, key: str, source: Path, *, size: int | None = None, sha256: str | None = None
+        self,
+        key: str,
+        source: Path,
+        *,
+        size: int | None = None,
+        sha256: str | None = None,
+        retain_until: datetime | None = None,
     ) -> StoredObject:
-        """Copy ``source`` to ``key``, hashing while copying; refuse if it differs from size/sha256."""
+        """Copy ``source`` to ``key``, hashing while copying; refuse if it differs from size/sha256.
+
+        ``retain_until``: where the store supports object lock, the object cannot be deleted or changed
+        before then (ignored by stores without it; see ``supports_object_lock``)."""
         ...
 
-    def open(self, key: str) -> BinaryIO:
-        """A binary stream of the object (the caller closes it)."""
+    def supports_object_lock(self) -> bool:
+        """True when ``put_file(..., retain_until=…)`` really locks the object (WORM)."""
         ...
 
-    def stat(self, key: str) -> int | None:
-        """The object's size, or None if there is no such object."""
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
+        """A binary stream of the object, of its version ``version_id`` if given (the caller closes it)."""
         ...
 
-    def digest(self, key: str) -> StoredObject:
-        """Read the object back and return its size and SHA-256 (a fixity check)."""
+    def stat(self, key: str, version_id: str | None = None) -> int | None:
+        """The object's size, or None if there is no such object (version)."""
+        ...
+
+    def digest(self, key: str, version_id: str | None = None) -> StoredObject:
+        """Read the object (version) back and return its size and SHA-256 (a fixity check); raises
+        :class:`StorageError` with ``storage.missing`` when it is not there."""
         ...
 
     def delete(self, key: str) -> None:
-        """Remove the object; no error if it is already gone."""
+        """Remove the object; no error if it is already gone; :class:`ObjectLockedError` if retained."""
+        ...
+
+    def presigned_url(self, key: str, expires_in: int, download_name: str | None = None) -> str | None:
+        """A time-limited download link (seconds), or None where the store cannot make one (local)."""
+        ...
+
+    def describe(self) -> str:
+        """Where the store is, for reports (a folder, or ``s3://bucket/prefix @ endpoint``; no secrets)."""
         ...
 
     def delete_prefix(self, prefix: str) -> int:
