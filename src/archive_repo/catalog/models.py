@@ -15,6 +15,9 @@ SQLAlchemy 2 typed declarative models; the schema itself is created by the Alemb
 - ``PremisEvent`` and ``PremisAgent``: the preservation history.
 - ``StorageIntent``: what a running ingest is writing to storage before its package is committed.
 - ``SignatureCheck``: one digital signature of one file and its validation outcome (ETSI EN 319 102-1).
+- ``AuditRun``, ``FixityCheck`` and ``Incident``: fixity audits (TT05 ch. V), one row per copy checked,
+  and every corrupted or missing copy found with its recovery (the annex VII inspection and
+  incident-and-recovery records are made from them).
 
 Crash safety: the ingest writes storage first and adds a package with its files, copies and events in one
 transaction, the last step; nothing of a package is visible before that commit.
@@ -63,6 +66,9 @@ RUN_STATUSES = ("running", "finished", "failed", "interrupted")
 FILE_ROLES = ("data", "metadata", "schema", "premis", "mets", "documentation")
 COPY_STATUSES = ("pending", "ok", "missing", "corrupt")
 SIGNATURE_OUTCOMES = ("TOTAL-PASSED", "TOTAL-FAILED", "INDETERMINATE")
+CHECK_OUTCOMES = ("ok", "corrupt", "missing", "unreachable")
+INCIDENT_KINDS = ("corrupt", "missing", "catalog_mismatch")
+INCIDENT_OUTCOMES = ("open", "recovered", "unrecoverable")
 MODES = ("01", "02", "03")
 
 
@@ -287,6 +293,9 @@ class StorageCopy(Base):
     status: Mapped[str] = mapped_column(String(16), default="ok")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     verified_at: Mapped[datetime | None] = mapped_column(index=True)
+    # The object version the store gave this copy (S3 VersionId): audits read exactly that version.
+    version_id: Mapped[str | None] = mapped_column(String(255))
+    retain_until: Mapped[datetime | None]  # object lock (WORM) retention, where the store has it
 
     file: Mapped[File] = relationship(back_populates="copies")
 
@@ -314,6 +323,69 @@ class SignatureCheck(Base):
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)  # coverage, modification level, reasons
 
     file: Mapped[File] = relationship(back_populates="signatures")
+
+
+class AuditRun(Base):
+    """One run of ``archive-repo fixity audit`` (or of the storage sync), with its totals."""
+
+    __tablename__ = "audit_runs"
+    __table_args__ = (_one_of("status", RUN_STATUSES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), default="audit")  # audit | sync
+    started_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    finished_at: Mapped[datetime | None]
+    operator: Mapped[str] = mapped_column(String(200))
+    host: Mapped[str | None] = mapped_column(String(255))
+    scope: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    checked_count: Mapped[int] = mapped_column(default=0)
+    ok_count: Mapped[int] = mapped_column(default=0)
+    failed_count: Mapped[int] = mapped_column(default=0)
+    unreachable_count: Mapped[int] = mapped_column(default=0)
+    repaired_count: Mapped[int] = mapped_column(default=0)
+    unrecoverable_count: Mapped[int] = mapped_column(default=0)
+    bytes_checked: Mapped[int] = mapped_column(BigInteger, default=0)
+    seconds: Mapped[float] = mapped_column(default=0.0)
+
+
+class FixityCheck(Base):
+    """One copy checked by one audit: what the catalog expected and what the store gave back."""
+
+    __tablename__ = "fixity_checks"
+    __table_args__ = (_one_of("outcome", CHECK_OUTCOMES),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("audit_runs.id"), index=True)
+    copy_id: Mapped[int] = mapped_column(ForeignKey("storage_copies.id"), index=True)
+    checked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    outcome: Mapped[str] = mapped_column(String(16), index=True)
+    found_size: Mapped[int | None] = mapped_column(BigInteger)
+    found_sha256: Mapped[str | None] = mapped_column(String(64))
+    seconds: Mapped[float] = mapped_column(default=0.0)
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    copy: Mapped[StorageCopy] = relationship()
+
+
+class Incident(Base):
+    """A copy found corrupted or missing (or a catalog that disagrees with the AIP), and its recovery."""
+
+    __tablename__ = "incidents"
+    __table_args__ = (_one_of("kind", INCIDENT_KINDS), _one_of("outcome", INCIDENT_OUTCOMES))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("audit_runs.id"), index=True)
+    file_id: Mapped[int] = mapped_column(ForeignKey("files.id"), index=True)
+    location: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(32))
+    detected_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    outcome: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    recovered_at: Mapped[datetime | None]
+    source_location: Mapped[str | None] = mapped_column(String(100))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    file: Mapped[File] = relationship()
 
 
 class StorageIntent(Base):

@@ -150,8 +150,17 @@ def _files(package: Package, info: PackageInfo, documents: dict[str, Document]) 
             characteristics=item.characteristics,
         )
         file.signatures.extend(_signature_check(record) for record in item.signatures)
-        for location, key in item.copies:
-            file.copies.append(StorageCopy(location=location, key=key, status="ok", verified_at=now))
+        for copy in item.copies:
+            file.copies.append(
+                StorageCopy(
+                    location=copy.location,
+                    key=copy.key,
+                    status="ok",
+                    verified_at=now,
+                    version_id=copy.version_id,
+                    retain_until=copy.retain_until,
+                )
+            )
         package.files.append(file)
         by_identifier[f"{info.objid}/{item.path}"] = file
     return by_identifier

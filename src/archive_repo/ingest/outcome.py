@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -30,6 +31,16 @@ class DocumentInfo:
     content_path: str  # its data file (or holey reference) inside the AIP
 
 
+@dataclass(frozen=True)
+class CopyInfo:
+    """One stored copy of an AIP file: where, under which key, which object version, locked until when."""
+
+    location: str
+    key: str
+    version_id: str | None = None
+    retain_until: datetime | None = None
+
+
 @dataclass
 class FileInfo:
     path: str
@@ -37,7 +48,7 @@ class FileInfo:
     sha256: str
     mimetype: str
     role: str
-    copies: list[tuple[str, str]] = field(default_factory=list)  # (location, key)
+    copies: list[CopyInfo] = field(default_factory=list)
     puid: str | None = None
     format_name: str | None = None
     format_version: str | None = None

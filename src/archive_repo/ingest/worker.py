@@ -16,13 +16,14 @@ import socket
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import delete, select
 
 from archive_repo.authenticity.stage import AuthenticityContext, check_contents, context_for, scan_for_viruses
 from archive_repo.catalog.db import transaction
-from archive_repo.catalog.models import Document, File, Package, StorageIntent
+from archive_repo.catalog.models import Document, File, Package, StorageIntent, utcnow
 from archive_repo.catalog.queries import submission_by_digest
 from archive_repo.config import Settings
 from archive_repo.errors import ArchiveRepoError
@@ -31,7 +32,7 @@ from archive_repo.ingest.catalog_access import sessions, writer_sessions
 from archive_repo.ingest.crashpoints import crash_point
 from archive_repo.ingest.describe import describe
 from archive_repo.ingest.digest import submission_digest
-from archive_repo.ingest.outcome import Outcome, PackageInfo, SubmissionOutcome
+from archive_repo.ingest.outcome import CopyInfo, Outcome, PackageInfo, SubmissionOutcome
 from archive_repo.ingest.sidecar import SIDECAR, build_from_sidecar, sidecar_of
 from archive_repo.ingest.versions import VersionConflict, plan_version
 from archive_repo.packages.convert import (
@@ -45,8 +46,8 @@ from archive_repo.packages.convert import (
 from archive_repo.packages.mets_writer import timestamp
 from archive_repo.packages.premis import SUCCESS, PremisEvent, linking, software_agent
 from archive_repo.packages.reader import Submission, open_submission
-from archive_repo.storage.base import aip_key, check_stored
-from archive_repo.storage.local import LocalStore
+from archive_repo.storage.base import ObjectLockedError, Store, StoredObject, aip_key, check_stored
+from archive_repo.storage.policy import retain_until
 from archive_repo.storage.registry import open_stores
 from archive_repo.validation.report import Report
 from archive_repo.validation.validator import validate_path, validate_submission
@@ -258,8 +259,15 @@ def _store(aip: ConvertedAip, package: PackageInfo, job: IngestJob) -> None:
                     run_id=job.run_id,
                 )
             )
+    policy = settings.storage_policy
+    retention = retain_until(
+        package.fields.get("maintenance"),
+        utcnow(),
+        lock_years_permanent=policy.lock_years_permanent,
+        lock_years_max=policy.lock_years_max,
+    )
     try:
-        _copy_everywhere(aip, package, stores)
+        _copy_everywhere(aip, package, stores, retention)
     except BaseException:
         discard_stored(settings, aip.objid, package.folder)
         raise
@@ -270,36 +278,50 @@ def _store(aip: ConvertedAip, package: PackageInfo, job: IngestJob) -> None:
 _COPY_THREADS = 4
 
 
-def _copy_everywhere(aip: ConvertedAip, package: PackageInfo, stores: list[LocalStore]) -> None:
+def _copy_everywhere(
+    aip: ConvertedAip, package: PackageInfo, stores: list[Store], retention: datetime | None
+) -> None:
     by_path = {f.path: f for f in package.files}
     first = True
     with ThreadPoolExecutor(max_workers=_COPY_THREADS) as pool:
         for store in stores:
+            locked = retention if store.supports_object_lock() else None
             futures = [
-                pool.submit(_copy_one, store, package.folder, aip_file, aip.folder) for aip_file in aip.files
+                pool.submit(_copy_one, store, package.folder, aip_file, aip.folder, locked)
+                for aip_file in aip.files
             ]
             for aip_file, future in zip(aip.files, futures, strict=True):
-                by_path[aip_file.path].copies.append((store.name, future.result()))
+                stored = future.result()
+                by_path[aip_file.path].copies.append(
+                    CopyInfo(store.name, stored.key, stored.version_id, stored.retain_until)
+                )
                 if first:
                     first = False
                     crash_point("mid-store")
             store.flush(package.folder)
 
 
-def _copy_one(store: LocalStore, folder: str, aip_file: AipFile, staging: Path) -> str:
-    """Store one file and check what the store reports; returns its key."""
+def _copy_one(
+    store: Store, folder: str, aip_file: AipFile, staging: Path, retain_until: datetime | None
+) -> StoredObject:
+    """Store one file and check what the store reports."""
     key = aip_key(folder, aip_file.path)
     stored = store.put_file(
-        key, aip_file.source or staging / aip_file.path, size=aip_file.size, sha256=aip_file.sha256
+        key,
+        aip_file.source or staging / aip_file.path,
+        size=aip_file.size,
+        sha256=aip_file.sha256,
+        retain_until=retain_until,
     )
-    check_stored(store.name, stored, aip_file.size, aip_file.sha256)  # what the store reports, checked again
-    return key
+    return check_stored(store.name, stored, aip_file.size, aip_file.sha256)  # what it reports, checked again
 
 
 def discard_stored(settings: Settings, objid: str, folder: str) -> None:
     """Remove what an unfinished ingest stored under ``folder`` and its intents (nothing was committed)."""
     for store in open_stores(settings):
-        store.delete_prefix(folder + "/")
+        # Retained objects stay until their lock ends; nothing in the catalog names them.
+        with contextlib.suppress(ObjectLockedError):
+            store.delete_prefix(folder + "/")
     with transaction(writer_sessions(settings.catalog_url)) as session:
         session.execute(delete(StorageIntent).where(StorageIntent.objid == objid))
 

@@ -1,0 +1,138 @@
+"""``archive-repo storage list|sync|add-location``: the storage locations and their copies."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive_repo.cli.common import EXIT_OK, lang_option, repository_option
+from archive_repo.i18n import translate
+
+
+@click.group()
+def storage() -> None:
+    """Nơi lưu trữ và các bản lưu / storage locations and copies."""
+
+
+@storage.command("list")
+@repository_option
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@lang_option
+def list_command(repository: Path | None, output_format: str, lang: str) -> int:
+    """Các nơi lưu trữ, số bản lưu và tình trạng / locations, their copies and state."""
+    from archive_repo.config import load_settings
+    from archive_repo.storage.status import storage_status
+
+    settings = load_settings(repository)
+    status = storage_status(settings)
+    if output_format == "json":
+        click.echo(json.dumps(status, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    _render_status(status, lang)
+    return EXIT_OK
+
+
+def _render_status(status: dict[str, Any], lang: str) -> None:
+    from archive_repo.cli.aip import human_size
+
+    for location in status["locations"]:
+        click.echo(
+            translate(
+                "storage.list_line",
+                lang,
+                name=location["name"],
+                kind=location["kind"],
+                where=location["where"],
+                copies=location["copies"],
+                size=human_size(location["bytes"]),
+                ok=location["statuses"].get("ok", 0),
+                bad=location["statuses"].get("corrupt", 0) + location["statuses"].get("missing", 0),
+                lock=translate("storage.lock_yes" if location["object_lock"] else "storage.lock_no", lang),
+            )
+        )
+        if location.get("error"):
+            click.echo(translate("storage.list_error", lang, name=location["name"], detail=location["error"]))
+    for name, count in status["unconfigured"].items():
+        click.echo(translate("storage.unconfigured", lang, name=name, copies=count))
+    click.echo(
+        translate(
+            "storage.policy_line",
+            lang,
+            copies=status["policy_copies"],
+            files=status["files"],
+            under=status["under_replicated"],
+        )
+    )
+
+
+@storage.command("sync")
+@repository_option
+@click.option("--location", "locations", multiple=True, help="Chỉ nơi lưu trữ này / only this location.")
+@click.option("--dry-run", is_flag=True, help="Chỉ báo cáo / report what would be copied.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--progress/--no-progress", default=None)
+@lang_option
+def sync_command(
+    repository: Path | None,
+    locations: tuple[str, ...],
+    dry_run: bool,
+    output_format: str,
+    progress: bool | None,
+    lang: str,
+) -> int:
+    """Tạo các bản lưu còn thiếu từ một bản tốt / create every missing copy from a verified one."""
+    from archive_repo.cli.aip import human_size
+    from archive_repo.cli.fixity import _ProgressBar
+    from archive_repo.config import ConfigError, load_settings
+    from archive_repo.storage.sync import plan_sync, run_sync
+
+    settings = load_settings(repository)
+    known = {location.name for location in settings.locations}
+    for name in locations:
+        if name not in known:
+            raise ConfigError("storage.unknown_location", name=name, known=", ".join(sorted(known)))
+    show = (sys.stderr.isatty() if progress is None else progress) and output_format == "text" and not dry_run
+    with _ProgressBar(show, translate("storage.sync_progress", lang)) as bar:
+        bar.start(sum(task.size for task in plan_sync(settings, locations)) if show else 0)
+        report = run_sync(settings, locations, dry_run=dry_run, progress=lambda size: bar.advance(size, 1))
+    record = {
+        "run": report.run_id,
+        "dry_run": dry_run,
+        "planned": report.planned,
+        "planned_bytes": report.planned_bytes,
+        "copied": report.copied,
+        "copied_bytes": report.copied_bytes,
+        "failures": report.failures,
+        "under_replicated": report.under_replicated,
+        "seconds": round(report.seconds, 3),
+    }
+    if output_format == "json":
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+    else:
+        key = "storage.sync_dry_run" if dry_run else "storage.sync_done"
+        click.echo(
+            translate(
+                key,
+                lang,
+                planned=report.planned,
+                size=human_size(report.planned_bytes),
+                copied=report.copied,
+                failed=len(report.failures),
+            )
+        )
+        for failure in report.failures:
+            click.echo(translate("storage.sync_failure", lang, **failure))
+        if report.under_replicated:
+            click.echo(
+                translate(
+                    "storage.under_replicated",
+                    lang,
+                    count=report.under_replicated,
+                    copies=settings.storage_policy.copies,
+                )
+            )
+    return report.exit_code

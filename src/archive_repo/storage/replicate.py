@@ -1,0 +1,50 @@
+"""Copy one object from a store whose copy just verified to another store (repair and sync).
+
+The object is streamed into a temporary file in the repository's work folder while it is hashed, so a
+source that changes under us is caught before anything is written; the target store then hashes what it
+writes once more and refuses a mismatch (see ``Store.put_file``). Memory stays constant for any size.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from archive_repo.hashing import CHUNK
+from archive_repo.storage.base import Store, StoredObject, check_stored
+
+
+def replicate(
+    source: Store,
+    key: str,
+    target: Store,
+    *,
+    size: int,
+    sha256: str,
+    work_dir: Path,
+    source_version: str | None = None,
+    retain_until: datetime | None = None,
+    target_key: str | None = None,
+) -> StoredObject:
+    """Copy ``key`` from ``source`` to ``target_key`` (default: the same key) in ``target``; both ends are
+    checked against size/sha256."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="replica-", dir=work_dir)
+    temporary = Path(name)
+    try:
+        hasher = hashlib.sha256()
+        read = 0
+        with os.fdopen(handle, "wb") as writer, source.open(key, source_version) as reader:
+            while chunk := reader.read(CHUNK):
+                hasher.update(chunk)
+                writer.write(chunk)
+                read += len(chunk)
+        check_stored(source.name, StoredObject(key, read, hasher.hexdigest()), size, sha256)
+        locked = retain_until if target.supports_object_lock() else None
+        stored = target.put_file(target_key or key, temporary, size=size, sha256=sha256, retain_until=locked)
+        return check_stored(target.name, stored, size, sha256)
+    finally:
+        temporary.unlink(missing_ok=True)
