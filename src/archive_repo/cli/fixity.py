@@ -199,7 +199,8 @@ def render_run(record: dict[str, Any], lang: str) -> None:
     for problem in record.get("event_log_problems", []):
         click.echo(t("audit.event_log_problem", detail=problem))
     if record["unrecoverable"]:
-        click.echo(t("audit.unrecoverable_alarm", count=record["unrecoverable"]))
+        lost = {(i["objid"], i["path"]) for i in record["incidents"] if i["outcome"] == "unrecoverable"}
+        click.echo(t("audit.unrecoverable_alarm", count=len(lost)))
     elif record["unreachable"] or record["status"] != "finished":
         return
     elif record["failed"] and record["failed"] == record["repaired"]:

@@ -233,6 +233,7 @@ def _repair_all(
     repair: bool,
 ) -> None:
     good: dict[int, list[CopyTask]] = defaultdict(list)
+    checked = {result.task.copy_id for result in results}
     for result in results:
         if result.outcome == OK:
             good[result.task.file_id].append(result.task)
@@ -241,7 +242,9 @@ def _repair_all(
             run = session.get(AuditRun, report.run_id)
             incident = open_incident(session, run, result)
             incident_id = incident.id
-        sources = good[result.task.file_id] or _verify_other_copies(settings, stores, report, result.task)
+        sources = good[result.task.file_id] or _verify_other_copies(
+            settings, stores, report, result.task, checked
+        )
         good[result.task.file_id] = sources
         if not repair:
             _note_incident(report, result, incident_id, "open", None, "repair not requested (--no-repair)")
@@ -252,7 +255,7 @@ def _repair_all(
 
 
 def _verify_other_copies(
-    settings: Settings, stores: dict[str, Store], report: AuditReport, task: CopyTask
+    settings: Settings, stores: dict[str, Store], report: AuditReport, task: CopyTask, checked: set[int]
 ) -> list[CopyTask]:
     """Check now the file's other copies this run did not check; those that verify can be sources."""
     with sessions(settings.catalog_url)() as session:
@@ -261,8 +264,9 @@ def _verify_other_copies(
             for t in select_copies(
                 session, AuditScope("aip", task.objid), settings.fixity.period_days, utcnow()
             )
-            if t.file_id == task.file_id and t.copy_id != task.copy_id
+            if t.file_id == task.file_id and t.copy_id not in checked
         ]
+    checked.update(t.copy_id for t in siblings)
     results = [
         check_copy(stores.get(t.location), t) for t in siblings if t.location not in report.locations_down
     ]
