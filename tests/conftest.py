@@ -13,3 +13,8 @@ from helpers import build_sip_hoso
 def sip(tmp_path: Path) -> Path:
     """A valid SIP_hoso folder (three documents) that the test may damage freely."""
     return build_sip_hoso(tmp_path)
+
+
+# SeaweedFS (a real S3 server on loopback) for the storage tests: see seaweed.py. Started lazily, once per
+# session (per xdist worker), only by the tests that ask for it.
+from seaweed import bucket, seaweed, seaweed_pair  # noqa: E402, F401 - fixtures

@@ -8,13 +8,16 @@ import click
 
 from archive_repo import __version__
 from archive_repo.cli.aip import aip
+from archive_repo.cli.catalog import catalog
 from archive_repo.cli.common import guarded
 from archive_repo.cli.db import db
 from archive_repo.cli.doctor import doctor
+from archive_repo.cli.fixity import fixity
 from archive_repo.cli.ingest import ingest
 from archive_repo.cli.init import init
 from archive_repo.cli.signatures import verify_signatures
 from archive_repo.cli.sip import sip
+from archive_repo.cli.storage import storage
 from archive_repo.cli.validate import validate
 
 
@@ -31,7 +34,10 @@ cli.add_command(sip)
 cli.add_command(db)
 cli.add_command(doctor)
 cli.add_command(aip)
+cli.add_command(catalog)
 cli.add_command(verify_signatures)
+cli.add_command(fixity)
+cli.add_command(storage)
 
 
 def main() -> None:

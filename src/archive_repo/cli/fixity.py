@@ -62,6 +62,7 @@ def audit_command(
         max_bytes=max_bytes,
         max_seconds=max_time,
         repair=not no_repair,
+        max_rate_mb=settings.fixity.max_rate_mb,
     )
     show_progress = (sys.stderr.isatty() if progress is None else progress) and output_format == "text"
     with _ProgressBar(show_progress, translate("audit.progress", lang)) as bar:
@@ -87,21 +88,54 @@ def audit_command(
 @fixity.command("report")
 @repository_option
 @click.argument("run_id", type=int, required=False)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "json", "annex7"]),
+    default="text",
+    help="annex7: biên bản kiểm tra, biên bản sự cố và khôi phục (TT05 phụ lục VII) / annex VII records.",
+)
+@click.option(
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Ghi ra tệp (.pdf: PDF) / write to a file (a .pdf name gives a PDF).",
+)
+@click.option("--place", help="Địa danh trên biên bản / place name on the records.")
 @lang_option
-def report_command(repository: Path | None, run_id: int | None, output_format: str, lang: str) -> int:
+def report_command(
+    repository: Path | None,
+    run_id: int | None,
+    output_format: str,
+    output: Path | None,
+    place: str | None,
+    lang: str,
+) -> int:
     """Báo cáo một lần kiểm tra (mặc định: lần gần nhất) / report one audit run (default: the latest)."""
     from archive_repo.config import load_settings
+    from archive_repo.fixity.annex7 import render_annex7_pdf, render_annex7_text
     from archive_repo.fixity.report import run_record
     from archive_repo.ingest.catalog_access import sessions
 
     settings = load_settings(repository)
     with sessions(settings.catalog_url)() as session:
         record = run_record(session, run_id)
+    archive = settings.archive_name or settings.archive_code
+    if output is not None and output.suffix.lower() == ".pdf":
+        render_annex7_pdf(record, lang, archive, output, place=place)
+        click.echo(translate("audit.written", lang, path=str(output)))
+        return EXIT_OK
     if output_format == "json":
-        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        text = json.dumps(record, ensure_ascii=False, indent=2)
+    elif output_format == "annex7":
+        text = render_annex7_text(record, lang, archive, place=place)
     else:
         render_run(record, lang)
+        return EXIT_OK
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        click.echo(translate("audit.written", lang, path=str(output)))
     return EXIT_OK
 
 
@@ -321,7 +355,9 @@ def _serve(settings: Any, hour: int, minute: int, run_now: bool, max_runs: int |
             if stop.is_set():
                 break
         due_now = False
-        options = AuditOptions(scope=AuditScope("due"), workers=settings.fixity.workers)
+        options = AuditOptions(
+            scope=AuditScope("due"), workers=settings.fixity.workers, max_rate_mb=settings.fixity.max_rate_mb
+        )
         report = run_audit(settings, options)
         runs += 1
         worst = max(worst, report.exit_code)

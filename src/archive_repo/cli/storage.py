@@ -136,3 +136,77 @@ def sync_command(
                 )
             )
     return report.exit_code
+
+
+@storage.command("add-location")
+@repository_option
+@click.argument("name")
+@click.option("--path", "folder", help="Thư mục (ổ đĩa khác) / a local folder, on another disk.")
+@click.option("--s3-endpoint", help="Địa chỉ máy chủ S3 / S3 endpoint URL (empty: AWS).")
+@click.option("--bucket", help="Bucket S3.")
+@click.option("--prefix", default="", help="Tiền tố khóa / key prefix inside the bucket.")
+@click.option("--region", default="us-east-1", show_default=True)
+@click.option("--access-key-env", help="Biến môi trường chứa access key / variable holding the access key.")
+@click.option("--secret-key-env", help="Biến môi trường chứa secret key / variable holding the secret key.")
+@click.option(
+    "--object-lock",
+    type=click.Choice(["compliance", "governance", "off"]),
+    default="compliance",
+    show_default=True,
+)
+@click.option("--addressing-style", type=click.Choice(["path", "virtual", "auto"]), default="path")
+@click.option("--create-bucket", is_flag=True, help="Tạo bucket nếu chưa có / create the bucket if missing.")
+@lang_option
+def add_location_command(
+    repository: Path | None,
+    name: str,
+    folder: str | None,
+    s3_endpoint: str | None,
+    bucket: str | None,
+    prefix: str,
+    region: str,
+    access_key_env: str | None,
+    secret_key_env: str | None,
+    object_lock: str,
+    addressing_style: str,
+    create_bucket: bool,
+    lang: str,
+) -> int:
+    """Thêm nơi lưu trữ (thư mục hoặc S3), kiểm tra ghi/đọc được / add a location after probing it."""
+    from archive_repo.config import ConfigError, load_settings
+    from archive_repo.storage.locations import add_location
+
+    settings = load_settings(repository)
+    if (folder is None) == (bucket is None):
+        raise ConfigError("storage.add_needs_one")
+    if folder is not None:
+        fields: dict[str, Any] = {"type": "local", "path": folder}
+    else:
+        fields = {
+            "type": "s3",
+            "endpoint": s3_endpoint or "",
+            "bucket": bucket,
+            "prefix": prefix,
+            "region": region,
+            "object_lock": object_lock,
+            "addressing_style": addressing_style,
+        }
+        if access_key_env or secret_key_env:
+            fields |= {"access_key_env": access_key_env or "", "secret_key_env": secret_key_env or ""}
+    added = add_location(settings, name, fields, create_bucket=create_bucket)
+    click.echo(translate("storage.added", lang, name=added.name, kind=added.kind))
+    return EXIT_OK
+
+
+@storage.command("remove-location")
+@repository_option
+@click.argument("name")
+@lang_option
+def remove_location_command(repository: Path | None, name: str, lang: str) -> int:
+    """Bỏ một nơi lưu trữ còn trống khỏi cấu hình / remove an empty location from the settings."""
+    from archive_repo.config import load_settings
+    from archive_repo.storage.locations import remove_location
+
+    remove_location(load_settings(repository), name)
+    click.echo(translate("storage.removed", lang, name=name))
+    return EXIT_OK

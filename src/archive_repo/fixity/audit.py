@@ -50,6 +50,7 @@ class AuditOptions:
     max_bytes: int | None = None
     max_seconds: float | None = None
     repair: bool = True
+    max_rate_mb: float = 0  # MB/s over the whole run; 0 = as fast as the stores give
 
 
 @dataclass
@@ -73,7 +74,7 @@ class AuditReport:
     stopped_by: str | None = None  # max-bytes | max-time | interrupted
     locations_down: dict[str, str] = field(default_factory=dict)
     incidents: list[dict[str, object]] = field(default_factory=list)
-    event_identifiers: list[str] = field(default_factory=list)
+    event_identifiers: dict[str, str | None] = field(default_factory=dict)  # event → its location
     log_problems: list[str] = field(default_factory=list)
 
     @property
@@ -91,8 +92,17 @@ class AuditReport:
 class _Limits:
     def __init__(self, options: AuditOptions) -> None:
         self.max_bytes = options.max_bytes
-        self.deadline = None if options.max_seconds is None else time.monotonic() + options.max_seconds
+        self.started = time.monotonic()
+        self.deadline = None if options.max_seconds is None else self.started + options.max_seconds
         self.submitted_bytes = 0
+        self.rate = options.max_rate_mb * 1e6
+
+    def pace(self) -> None:
+        """Sleep while the bytes submitted so far are ahead of ``max_rate_mb``."""
+        if self.rate > 0:
+            ahead = self.submitted_bytes / self.rate - (time.monotonic() - self.started)
+            if ahead > 0:
+                time.sleep(ahead)
 
     def reached(self) -> str | None:
         if self.max_bytes is not None and self.submitted_bytes >= self.max_bytes:
@@ -171,6 +181,7 @@ def _check_all(
                     if task.location in report.locations_down:
                         yield CheckResult(task, UNREACHABLE, detail=report.locations_down[task.location])
                         continue
+                    limits.pace()
                     limits.submitted_bytes += task.size
                     pending.add(pool.submit(check_copy, stores.get(task.location), task))
                 if not pending:
@@ -208,7 +219,7 @@ def _record(settings: Settings, report: AuditReport, batch: list[CheckResult]) -
         for result in batch:
             event = record_check(session, run, result, agent)
             if event is not None:
-                report.event_identifiers.append(event.identifier)
+                report.event_identifiers[event.identifier] = result.task.location
             _count(report, result)
 
 
@@ -313,7 +324,7 @@ def _repair_one(
             agent = software_agent_row(session)
             event = new_event(task.package_id, task.file_id, "recovery", SUCCESS, detail, agent)
             session.add(event)
-        report.event_identifiers.append(event.identifier)
+        report.event_identifiers[event.identifier] = task.location
         report.repaired += 1
         _note_incident(report, result, incident_id, "recovered", source.location, detail)
         return
@@ -331,7 +342,7 @@ def _unrecoverable(settings: Settings, report: AuditReport, result: CheckResult,
         agent = software_agent_row(session)
         event = new_event(task.package_id, task.file_id, "recovery", FAILURE, detail, agent)
         session.add(event)
-    report.event_identifiers.append(event.identifier)
+    report.event_identifiers[event.identifier] = task.location
     report.unrecoverable += 1
     _note_incident(report, result, incident_id, "unrecoverable", None, detail)
 

@@ -22,7 +22,7 @@ from archive_repo.storage.base import StorageError, Store
 _QUERY_CHUNK = 500
 
 
-def _logged(event: PremisEvent) -> LoggedEvent:
+def _logged(event: PremisEvent, location: str | None) -> LoggedEvent:
     agent = event.agent
     return LoggedEvent(
         identifier=event.identifier,
@@ -35,18 +35,24 @@ def _logged(event: PremisEvent) -> LoggedEvent:
         agent_name=agent.name if agent else "",
         agent_type=agent.type if agent else "",
         agent_version=agent.version if agent else None,
-        location=None,
+        location=location,
     )
 
 
 def write_event_logs(
-    settings: Settings, stores: dict[str, Store], identifiers: list[str], name: str, down: set[str]
+    settings: Settings,
+    stores: dict[str, Store],
+    identifiers: dict[str, str | None],
+    name: str,
+    down: set[str],
 ) -> list[str]:
-    """Write the events ``identifiers`` to every store not in ``down``; returns the problems met."""
+    """Write the events ``identifiers`` (with the location each is about) to every store not in ``down``;
+    returns the problems met."""
+    ordered = list(identifiers)
     by_package: dict[str, list[LoggedEvent]] = defaultdict(list)
     with sessions(settings.catalog_url)() as session:
-        for start in range(0, len(identifiers), _QUERY_CHUNK):
-            chunk = identifiers[start : start + _QUERY_CHUNK]
+        for start in range(0, len(ordered), _QUERY_CHUNK):
+            chunk = ordered[start : start + _QUERY_CHUNK]
             query = (
                 select(PremisEvent)
                 .where(PremisEvent.identifier.in_(chunk))
@@ -57,7 +63,7 @@ def write_event_logs(
                 )
             )
             for event in session.scalars(query):
-                by_package[event.package.objid].append(_logged(event))
+                by_package[event.package.objid].append(_logged(event, identifiers[event.identifier]))
     problems = []
     settings.work_dir.mkdir(parents=True, exist_ok=True)
     for objid, events in by_package.items():

@@ -3,6 +3,9 @@
 ``put_file`` copies into ``<root>/.incoming/<random>`` while hashing, flushes it to disk (fsync), compares,
 then renames it to its key: a reader never sees a half-written object, and a crash leaves only files in
 ``.incoming/`` (removed by ``cleanup_temporary``, which ``archive-repo doctor`` calls).
+
+A folder has no versions and no object lock: ``version_id`` is ignored, ``retain_until`` too (protect
+such a folder with the file system's or the medium's own means).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -23,9 +27,20 @@ INCOMING = ".incoming"
 
 
 class LocalStore:
+    kind = "local"
+
     def __init__(self, name: str, root: Path) -> None:
         self.name = name
         self.root = Path(root)
+
+    def describe(self) -> str:
+        return str(self.root)
+
+    def supports_object_lock(self) -> bool:
+        return False
+
+    def presigned_url(self, key: str, expires_in: int, download_name: str | None = None) -> str | None:
+        return None
 
     def path_of(self, key: str) -> Path:
         return self.root / check_key(key)
@@ -37,7 +52,13 @@ class LocalStore:
             raise StorageError("storage.io", location=self.name, key=".", detail=str(exc)) from None
 
     def put_file(
-        self, key: str, source: Path, *, size: int | None = None, sha256: str | None = None
+        self,
+        key: str,
+        source: Path,
+        *,
+        size: int | None = None,
+        sha256: str | None = None,
+        retain_until: datetime | None = None,
     ) -> StoredObject:
         target = self.path_of(key)
         self._ensure_root()
@@ -68,13 +89,13 @@ class LocalStore:
             fsync_dir(Path(folder))
         fsync_dir(self.root)
 
-    def open(self, key: str) -> BinaryIO:
+    def open(self, key: str, version_id: str | None = None) -> BinaryIO:
         try:
             return open(self.path_of(key), "rb")  # noqa: SIM115 - the caller closes it
         except OSError as exc:
             raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
 
-    def stat(self, key: str) -> int | None:
+    def stat(self, key: str, version_id: str | None = None) -> int | None:
         try:
             return self.path_of(key).stat().st_size
         except FileNotFoundError:
@@ -82,9 +103,14 @@ class LocalStore:
         except OSError as exc:
             raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
 
-    def digest(self, key: str) -> StoredObject:
+    def digest(self, key: str, version_id: str | None = None) -> StoredObject:
         try:
             size, digests = hash_file(self.path_of(key))
+        except FileNotFoundError:
+            if not self.root.is_dir():  # an unmounted disk: the location is down, the copy not known lost
+                detail = f"{self.root} is not there"
+                raise StorageError("storage.unreachable", location=self.name, detail=detail) from None
+            raise StorageError("storage.missing", location=self.name, key=key) from None
         except OSError as exc:
             raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
         return StoredObject(key, size, digests["sha256"])
@@ -128,7 +154,8 @@ class LocalStore:
         if not self.root.is_dir():
             return
         for entry in sorted(self.root.iterdir()):
-            if entry.is_dir() and entry.name != INCOMING:
+            # "_events" and other "_" folders are the repository's own logs, not AIPs.
+            if entry.is_dir() and not entry.name.startswith(("_", ".")):
                 yield entry.name
 
     def cleanup_temporary(self) -> list[str]:

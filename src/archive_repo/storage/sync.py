@@ -65,7 +65,7 @@ class SyncReport:
     failures: list[dict[str, str]] = field(default_factory=list)
     under_replicated: int = 0  # files with fewer good copies than [storage] copies, after the run
     seconds: float = 0.0
-    event_identifiers: list[str] = field(default_factory=list)
+    event_identifiers: dict[str, str | None] = field(default_factory=dict)  # event → its location
 
     @property
     def exit_code(self) -> int:
@@ -214,7 +214,7 @@ def _record(settings: Settings, report: SyncReport, task: SyncTask, stored: Stor
         detail = f"copy created at {task.target} ({stored.key}) from a verified copy"
         event = new_event(task.package_id, task.file_id, "replication", SUCCESS, detail, agent, now)
         session.add(event)
-    report.event_identifiers.append(event.identifier)
+    report.event_identifiers[event.identifier] = task.target
     report.copied += 1
     report.copied_bytes += task.size
 
