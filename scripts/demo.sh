@@ -33,6 +33,9 @@ echo
 archive-repo aip list -R "$REPO" "${LANG_OPT[@]}" || true
 echo
 archive-repo doctor -R "$REPO" "${LANG_OPT[@]}"
+echo
+# Read every stored copy back and check it against the catalog (TT05 ch. V), as the daily timer would.
+archive-repo fixity audit -R "$REPO" --all --no-progress "${LANG_OPT[@]}"
 
 # Expected: 4 dossiers held, the 7 defective / plain / tampered examples rejected (exit 1 means "some were rejected").
 python - "$REPO" "$code" <<'PY'

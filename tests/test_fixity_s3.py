@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from archive_repo.catalog.models import File, StorageCopy
+from archive_repo.catalog.models import File, PremisEvent, StorageCopy
 from archive_repo.cli import cli
 from archive_repo.cli.common import guarded
 from archive_repo.config import load_settings
@@ -70,16 +71,16 @@ def repo(tmp_path: Path, seaweed_pair, bucket: str, capsys: pytest.CaptureFixtur
     home = tmp_path / "kho"
     assert guarded(cli, ["init", "-R", str(home), "--archive-code", "LTLSHG", *NO_VIRUS_SCAN]) == 0
     trust_examples(home)
-    assert run(capsys, "storage", "remove-location", "local-1", "-R", home)[0] == 0
     add_s3(capsys, home, "s3-a", seaweed_pair[0], bucket + "-a", 0, "compliance")
     add_s3(capsys, home, "s3-b", seaweed_pair[1], bucket + "-b", 1, "off")
+    assert run(capsys, "storage", "remove-location", "local-1", "-R", home)[0] == 0
     config = home / "archive-repo.toml"
     config.write_text(
         config.read_text(encoding="utf-8").replace("copies = 1", "copies = 2"), encoding="utf-8"
     )
     code, out = run(capsys, "ingest", "-R", home, HELD, "--no-progress")
     assert code == 0, out
-    assert not (home / "store").exists()
+    assert not [p for p in (home / "store").rglob("*") if p.is_file()]  # the removed location got nothing
     return home
 
 
@@ -216,3 +217,30 @@ def test_sync_to_a_new_s3_location_and_copy_to_local(
         shutil.rmtree(aip)
     code, record = audit(capsys, repo, "--location", "local-x")
     assert code == 0 and record["repaired"] == done["copied"]
+
+
+def test_catalog_rebuilt_from_the_s3_replicas(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert audit(capsys, repo)[0] == 0  # leaves event logs in both buckets
+    target = f"sqlite:///{tmp_path / 'rebuilt.sqlite'}"
+    code, out = run(
+        capsys, "catalog", "rebuild", "-R", repo, "--db", target, "--format", "json", "--no-progress"
+    )
+    assert code == 0, out
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        original = sorted(
+            (f.path, f.sha256, c.location, c.key)
+            for f, c in session.execute(select(File, StorageCopy).join(StorageCopy))
+        )
+    with catalog(replace(settings, catalog_url=target)) as session:
+        rebuilt = sorted(
+            (f.path, f.sha256, c.location, c.key)
+            for f, c in session.execute(select(File, StorageCopy).join(StorageCopy))
+        )
+        fixity_events = session.scalar(
+            select(func.count()).select_from(PremisEvent).where(PremisEvent.detail.like("location %"))
+        )
+    assert rebuilt == original
+    assert fixity_events == len(original)

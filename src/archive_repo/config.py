@@ -90,7 +90,7 @@ class StoragePolicy:
     """``[storage]``: how many copies every AIP file must have, and object-lock retention."""
 
     copies: int = 1
-    lock_years_permanent: int = DEFAULT_LOCK_YEARS_PERMANENT  # "Vĩnh viễn": retain now + N years, renewed
+    lock_years_permanent: int = DEFAULT_LOCK_YEARS_PERMANENT  # "Vĩnh viễn": retain now + N years
     lock_years_max: int = DEFAULT_LOCK_YEARS_MAX  # cap for records with a fixed retention period
 
 
@@ -619,8 +619,9 @@ def render_settings(
         "# How many copies every AIP file must have, each in a different location below (TT05: at least 2).",
         f"copies = {int(copies)}",
         '# Object lock (WORM) for locations with object_lock other than "off": files of permanent records',
-        "# (Vĩnh viễn) are retained for lock_years_permanent years, renewed as the date comes near; files of",
-        "# records with a fixed retention period until its end, but never more than lock_years_max years.",
+        "# (Vĩnh viễn) are retained for lock_years_permanent years from when they are written (extending it",
+        "# is not automated yet); files of records with a fixed retention period until its end, but never",
+        "# more than lock_years_max years.",
         f"lock_years_permanent = {int(lock_years_permanent)}",
         f"lock_years_max = {int(lock_years_max)}",
         "",

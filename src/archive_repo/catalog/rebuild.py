@@ -907,7 +907,7 @@ def _add_logged(
                 )
         agent = agents.get(event.agent_identifier)
         if agent is None and event.agent_identifier:
-            agent = commit._agent(
+            agent = commit.agent_row(
                 session,
                 premis.PremisAgent(
                     premis.Identifier(premis.ID_LOCAL, event.agent_identifier),

@@ -7,7 +7,6 @@ import socket
 import uuid
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_repo.catalog.models import (
@@ -20,6 +19,7 @@ from archive_repo.catalog.models import (
     utcnow,
 )
 from archive_repo.fixity.check import OK, UNREACHABLE, CheckResult
+from archive_repo.ingest.commit import agent_row
 from archive_repo.packages.premis import FAILURE, SUCCESS, software_agent
 
 
@@ -31,17 +31,9 @@ def start_run(session: Session, kind: str, operator: str, scope: str) -> AuditRu
 
 
 def software_agent_row(session: Session) -> PremisAgent:
-    agent = software_agent()
-    found = session.scalars(
-        select(PremisAgent).where(PremisAgent.identifier == agent.identifier.value)
-    ).one_or_none()
-    if found is None:
-        found = PremisAgent(
-            identifier=agent.identifier.value, name=agent.name, type=agent.type, version=agent.version
-        )
-        session.add(found)
-        session.flush()
-    return found
+    row = agent_row(session, software_agent())
+    session.flush()
+    return row
 
 
 def new_event(

@@ -192,7 +192,7 @@ def _signature_check(record: dict[str, Any]) -> SignatureCheck:
 
 
 def _events(session: Session, package: Package, info: PackageInfo, files: dict[str, File]) -> None:
-    agents = {a.identifier.value: _agent(session, a) for a in info.agents}
+    agents = {a.identifier.value: agent_row(session, a) for a in info.agents}
     for event in info.events:
         first_agent = event.agents[0].identifier.value if event.agents else None
         linked_file = next(
@@ -212,7 +212,8 @@ def _events(session: Session, package: Package, info: PackageInfo, files: dict[s
         )
 
 
-def _agent(session: Session, agent: premis.PremisAgent) -> PremisAgent:
+def agent_row(session: Session, agent: premis.PremisAgent) -> PremisAgent:
+    """The catalog row of a PREMIS agent, added when it is new."""
     found = session.scalars(
         select(PremisAgent).where(PremisAgent.identifier == agent.identifier.value)
     ).one_or_none()
