@@ -802,31 +802,9 @@ def _restore(
             plan = _plan(session, info, aip.folder, summary)
             if plan is None:
                 return False
-            if plan.previous is not None and plan.supersede_previous:
-                plan.previous.status = "superseded"
-            agency = commit._agency(session, info)
-            package = Package(
-                objid=info.objid,
-                sip_objid=info.sip_objid,
-                agency=agency,
-                fonds=commit._fonds(session, info.fonds_code, agency),
-                arc_file_code=info.arc_file_code,
-                title=info.title,
-                variant=info.variant,
-                record_status=info.record_status,
-                version=plan.version,
-                supersedes=plan.previous,
-                status="active",
-                start_date=info.start_date,
-                end_date=info.end_date,
-                mode=info.mode,
-            )
+            package, files = commit.add_package(session, info, plan)
             if aip.created is not None:
                 package.created_at = aip.created
-            session.add(package)
-            documents = commit._documents(package, info)
-            files = commit._files(package, info, documents)
-            commit._events(session, package, info, files)
             by_path = {file.path: file for file in package.files}
             _signature_times(package, by_path, info, aip)
             logged = _logged_events(stores, aip.folder, aip.objid, summary)

@@ -31,7 +31,7 @@ from archive_repo.catalog.models import (
 )
 from archive_repo.catalog.queries import submission_by_digest
 from archive_repo.ingest.outcome import Outcome, PackageInfo, SubmissionOutcome
-from archive_repo.ingest.versions import plan_version
+from archive_repo.ingest.versions import VersionPlan, plan_version
 from archive_repo.packages import premis
 
 
@@ -66,6 +66,17 @@ def commit_accepted(session: Session, outcome: SubmissionOutcome, run: IngestRun
     assert info is not None
     submission = record_submission(session, outcome, run)
     plan = plan_version(session, info.arc_file_code, info.record_status)  # may raise VersionConflict
+    package, _files_by_id = add_package(session, info, plan, submission)
+    session.execute(delete(StorageIntent).where(StorageIntent.objid == info.objid))
+    session.flush()
+    return package
+
+
+def add_package(
+    session: Session, info: PackageInfo, plan: VersionPlan, submission: Submission | None = None
+) -> tuple[Package, dict[str, File]]:
+    """Add the package ``info`` as version ``plan`` with its documents, files, copies and events (also
+    used by ``catalog rebuild``); returns it and its files by PREMIS identifier."""
     if plan.previous is not None and plan.supersede_previous:
         plan.previous.status = "superseded"
     agency = _agency(session, info)
@@ -90,9 +101,7 @@ def commit_accepted(session: Session, outcome: SubmissionOutcome, run: IngestRun
     documents_by_path = _documents(package, info)
     files_by_id = _files(package, info, documents_by_path)
     _events(session, package, info, files_by_id)
-    session.execute(delete(StorageIntent).where(StorageIntent.objid == info.objid))
-    session.flush()
-    return package
+    return package, files_by_id
 
 
 def _agency(session: Session, info: PackageInfo) -> Agency | None:
