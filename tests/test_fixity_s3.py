@@ -13,9 +13,9 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
-from archive_repo.catalog.models import File, PremisEvent, StorageCopy
+from archive_repo.catalog.models import File, Package, PremisEvent, StorageCopy
 from archive_repo.cli import cli
 from archive_repo.cli.common import guarded
 from archive_repo.config import load_settings
@@ -244,3 +244,36 @@ def test_catalog_rebuilt_from_the_s3_replicas(
         )
     assert rebuilt == original
     assert fixity_events == len(original)
+
+
+def test_renew_locks_extends_permanent_records_only(
+    repo: Path,
+    seaweed_pair,
+    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+) -> None:
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        assert set(session.scalars(select(Package.maintenance))) == {"01"}
+        before = {
+            c.id: c.retain_until
+            for c in session.scalars(select(StorageCopy).where(StorageCopy.location == "s3-a"))
+        }
+    code, out = run(capsys, "storage", "renew-locks", "-R", repo, "--format", "json", "--within-days", "30")
+    assert code == 0 and json.loads(out)["due"] == 0  # ten years left: nothing to do yet
+    code, out = run(capsys, "storage", "renew-locks", "-R", repo, "--format", "json", "--within-days", "4000")
+    result = json.loads(out)
+    assert code == 0 and result["due"] == result["extended"] == len(before)
+    bucket_a = next(loc.s3.bucket for loc in settings.locations if loc.name == "s3-a")
+    client = seaweed_pair[0].client()
+    with catalog(settings) as session:
+        after = session.scalars(select(StorageCopy).where(StorageCopy.location == "s3-a")).all()
+        for copy in after:
+            assert copy.retain_until > before[copy.id]
+            retention = client.get_object_retention(Bucket=bucket_a, Key=copy.key, VersionId=copy.version_id)
+            assert retention["Retention"]["RetainUntilDate"] >= copy.retain_until.replace(microsecond=0)
+        session.execute(update(Package).values(maintenance="04"))  # a 30-year record: its lock ends with it
+        session.commit()
+    code, out = run(
+        capsys, "storage", "renew-locks", "-R", repo, "--format", "json", "--within-days", "36500"
+    )
+    assert code == 0 and json.loads(out)["due"] == 0

@@ -204,6 +204,7 @@ class Package(Base):
     start_on: Mapped[date | None] = mapped_column(Date)
     end_on: Mapped[date | None] = mapped_column(Date)
     mode: Mapped[str | None] = mapped_column(String(8), index=True)
+    maintenance: Mapped[str | None] = mapped_column(String(8))  # TT05 retention code (01 permanent, …)
     search_text: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 

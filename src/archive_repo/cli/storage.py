@@ -210,3 +210,29 @@ def remove_location_command(repository: Path | None, name: str, lang: str) -> in
     remove_location(load_settings(repository), name)
     click.echo(translate("storage.removed", lang, name=name))
     return EXIT_OK
+
+
+@storage.command("renew-locks")
+@repository_option
+@click.option("--within-days", type=click.IntRange(1, 36500), default=365, show_default=True)
+@click.option("--dry-run", is_flag=True, help="Chỉ báo cáo / report only.")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@lang_option
+def renew_locks_command(
+    repository: Path | None, within_days: int, dry_run: bool, output_format: str, lang: str
+) -> int:
+    """Gia hạn khóa WORM của tài liệu vĩnh viễn sắp hết hạn / extend object locks of permanent records."""
+    from archive_repo.config import load_settings
+    from archive_repo.storage.renew import renew_locks
+
+    settings = load_settings(repository)
+    report = renew_locks(settings, within_days, dry_run=dry_run)
+    if output_format == "json":
+        record = {"due": report.due, "extended": report.extended, "failures": report.failures}
+        click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        return report.exit_code
+    years = settings.storage_policy.lock_years_permanent
+    click.echo(translate("storage.renewed", lang, due=report.due, extended=report.extended, years=years))
+    for failure in report.failures:
+        click.echo(translate("storage.renew_failure", lang, **failure))
+    return report.exit_code

@@ -96,6 +96,7 @@ def add_package(
         start_date=info.start_date,
         end_date=info.end_date,
         mode=info.mode,
+        maintenance=info.fields.get("maintenance") or None,
     )
     session.add(package)
     documents_by_path = _documents(package, info)

@@ -325,6 +325,22 @@ class S3Store:
             return {}, None
         return {"ObjectLockMode": self.options.object_lock.upper(), "ObjectLockRetainUntilDate": until}, until
 
+    def extend_retention(self, key: str, version_id: str | None, until: datetime) -> datetime | None:
+        """Move the object lock of ``key`` (its version ``version_id``) to ``until``; S3 only allows a
+        later date. Returns the new date, or None where the store has no object lock."""
+        if not self.supports_object_lock():
+            return None
+        until = _utc(until)
+        retention = {"Mode": self.options.object_lock.upper(), "RetainUntilDate": until}
+        with self._errors(key):
+            self.client.put_object_retention(
+                Bucket=self.bucket,
+                Key=self._full(key),
+                Retention=retention,
+                **self._version_argument(version_id),
+            )
+        return until
+
     # ----------------------------------------------------------------------------------------------
     # writing
 

@@ -1,5 +1,6 @@
-"""Fixity audits and replicas: the object version and retention of each copy, audit runs, one row per copy
-checked, and incidents (corrupted or missing copies) with their recovery.
+"""Fixity audits and replicas: the object version and retention of each copy (and each package's TT05
+retention code, which the object lock follows), audit runs, one row per copy checked, and incidents
+(corrupted or missing copies) with their recovery.
 
 Revision ID: 0004
 Revises: 0003
@@ -22,6 +23,8 @@ _MOMENT = sa.DateTime(timezone=True)
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("packages") as batch:
+        batch.add_column(sa.Column("maintenance", sa.String(length=8), nullable=True))
     with op.batch_alter_table("storage_copies") as batch:
         batch.add_column(sa.Column("version_id", sa.String(length=255), nullable=True))
         batch.add_column(sa.Column("retain_until", _MOMENT, nullable=True))
@@ -103,3 +106,5 @@ def downgrade() -> None:
     with op.batch_alter_table("storage_copies") as batch:
         batch.drop_column("retain_until")
         batch.drop_column("version_id")
+    with op.batch_alter_table("packages") as batch:
+        batch.drop_column("maintenance")
