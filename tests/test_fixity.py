@@ -234,6 +234,7 @@ def test_storage_sync_fills_a_new_location(repo: Path, capsys: pytest.CaptureFix
     plan = json.loads(out)
     assert code == 0 and plan["planned"] > 0 and plan["copied"] == 0
     assert not (repo / "store-c").exists()
+    (repo / "store-c").mkdir()  # the new disk, mounted
     code, out = run(capsys, "storage", "sync", "-R", repo, "--format", "json")
     done = json.loads(out)
     assert code == 0 and done["copied"] == plan["planned"] and done["failures"] == []
@@ -274,3 +275,86 @@ def test_schedule_plan_cron_and_service(repo: Path, capsys: pytest.CaptureFixtur
     assert json.loads(out)["measured_bytes_per_second"] > 0
     code, out = run(capsys, "fixity", "schedule", "-R", repo, "--at", "25:00")
     assert code == 2
+
+
+def add_local_location(home: Path, name: str, folder: str) -> None:
+    config = home / "archive-repo.toml"
+    block = f'\n[[storage.locations]]\nname = "{name}"\ntype = "local"\npath = "{folder}"\n'
+    config.write_text(config.read_text(encoding="utf-8") + block, encoding="utf-8")
+
+
+def test_a_bad_sibling_found_while_repairing_is_repaired_too(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_local_location(repo, "local-3", "store-c")
+    (repo / "store-c").mkdir()
+    assert run(capsys, "storage", "sync", "-R", repo)[0] == 0
+    pdf = copies_of(repo, ".pdf")
+    good = pdf["store-a"].read_bytes()
+    flip_byte(pdf["store-a"])
+    flip_byte(pdf["store-b"], 200)
+    code, record = audit_json(capsys, repo, "--all", "--location", "local-1")
+    assert code == 0, record
+    assert sorted((i["location"], i["outcome"], i["source_location"]) for i in record["incidents"]) == [
+        ("local-1", "recovered", "local-3"),
+        ("local-2", "recovered", "local-3"),
+    ]
+    assert pdf["store-a"].read_bytes() == good == pdf["store-b"].read_bytes()
+
+
+def test_a_replaced_copy_is_set_aside_first(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    pdf = copies_of(repo, ".pdf")
+    flip_byte(pdf["store-a"])
+    damaged = pdf["store-a"].read_bytes()
+    code, record = audit_json(capsys, repo, "--all")
+    assert code == 0 and record["repaired"] == 1
+    aside = (
+        repo / "store-a" / "_quarantine" / str(record["run"]) / pdf["store-a"].relative_to(repo / "store-a")
+    )
+    assert aside.read_bytes() == damaged
+    assert pdf["store-a"].read_bytes() != damaged
+
+
+def test_an_unknown_aip_or_location_is_an_error_not_a_clean_audit(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out = run(capsys, "fixity", "audit", "-R", repo, "--aip", "urn:X:uuid-nope")
+    assert code == 2 and "urn:X:uuid-nope" in out
+    code, out = run(capsys, "fixity", "audit", "-R", repo, "--location", "nowhere")
+    assert code == 2 and "nowhere" in out
+    with catalog(load_settings(repo)) as session:
+        assert session.scalars(select(AuditRun)).all() == []
+
+
+def test_sync_never_writes_into_a_missing_location_root(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    add_local_location(repo, "local-3", "mnt/not-mounted")
+    code, out = run(capsys, "storage", "sync", "-R", repo, "--format", "json")
+    result = json.loads(out)
+    assert code == 1 and result["copied"] == 0 and result["failures"]
+    assert not (repo / "mnt").exists()
+    code, record = audit_json(capsys, repo, "--all")
+    assert code == 0  # the two real locations are fine; local-3 has no copies to check
+
+
+def test_due_is_oldest_first_and_max_time_stops(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        ids = list(session.scalars(select(StorageCopy.id).order_by(StorageCopy.id)))
+        base = session.scalar(select(StorageCopy.verified_at).limit(1))
+        for age, copy_id in enumerate(reversed(ids)):  # the highest id is the most recently verified
+            session.execute(
+                update(StorageCopy)
+                .where(StorageCopy.id == copy_id)
+                .values(verified_at=base - timedelta(days=age))
+            )
+        session.commit()
+    code, record = audit_json(capsys, repo, "--due", "--workers", "1")
+    with catalog(settings) as session:
+        checked = list(session.scalars(select(FixityCheck.copy_id).order_by(FixityCheck.id)))
+    assert code == 0
+    assert checked == ids[: len(checked)]  # the least recently verified, in that order
+    assert 0 < len(checked) < len(ids)
+    code, record = audit_json(capsys, repo, "--all", "--max-time", "0")
+    assert code == 0 and record["stopped_by"] == "max-time" and record["checked"] == 0

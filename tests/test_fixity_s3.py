@@ -277,3 +277,15 @@ def test_renew_locks_extends_permanent_records_only(
         capsys, "storage", "renew-locks", "-R", repo, "--format", "json", "--within-days", "36500"
     )
     assert code == 0 and json.loads(out)["due"] == 0
+
+
+def test_refused_credentials_are_unreachable_not_corruption(
+    repo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("TEST_S3_1_SECRET", "not-the-secret")
+    code, record = audit(capsys, repo)
+    assert code == 1
+    assert "s3-b" in record["locations_down"]
+    assert record["failed"] == 0 and record["incidents"] == []
+    with catalog(load_settings(repo)) as session:
+        assert {c.status for c in session.scalars(select(StorageCopy))} == {"ok"}

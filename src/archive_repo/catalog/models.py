@@ -434,6 +434,10 @@ class PremisEvent(Base):
     outcome: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str | None] = mapped_column(Text)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("premis_agents.id"), index=True)
+    # Preservation events after ingest: the audit or sync run that made them, and the storage location
+    # of the copy they are about (what the stores' event logs carry).
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("audit_runs.id"), index=True)
+    location: Mapped[str | None] = mapped_column(String(100))
 
     package: Mapped[Package] = relationship(back_populates="events")
     file: Mapped[File | None] = relationship()

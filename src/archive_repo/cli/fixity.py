@@ -56,6 +56,7 @@ def audit_command(
     from archive_repo.ingest.catalog_access import sessions
 
     settings = load_settings(repository)
+    _check_scope(settings, objid, locations)
     options = AuditOptions(
         scope=AuditScope("aip" if objid else scope, objid, locations),
         workers=workers or settings.fixity.workers,
@@ -83,6 +84,25 @@ def audit_command(
     else:
         render_run(record, lang)
     return report.exit_code
+
+
+def _check_scope(settings: Any, objid: str | None, locations: tuple[str, ...]) -> None:
+    """An unknown AIP or location is a mistake to report, not an empty audit to call a success."""
+    from sqlalchemy import func, select
+
+    from archive_repo.catalog.models import Package, StorageCopy
+    from archive_repo.config import ConfigError
+    from archive_repo.fixity.report import AuditNotFound
+    from archive_repo.ingest.catalog_access import sessions
+
+    with sessions(settings.catalog_url)() as session:
+        if objid is not None and session.scalar(select(func.count()).where(Package.objid == objid)) == 0:
+            raise AuditNotFound("audit.unknown_aip", objid=objid)
+        configured = {location.name for location in settings.locations}
+        for name in locations:
+            held = session.scalar(select(func.count()).where(StorageCopy.location == name))
+            if name not in configured and not held:
+                raise ConfigError("storage.unknown_location", name=name, known=", ".join(sorted(configured)))
 
 
 @fixity.command("report")
@@ -235,9 +255,11 @@ def render_run(record: dict[str, Any], lang: str) -> None:
     if record["unrecoverable"]:
         lost = {(i["objid"], i["path"]) for i in record["incidents"] if i["outcome"] == "unrecoverable"}
         click.echo(t("audit.unrecoverable_alarm", count=len(lost)))
-    elif record["unreachable"] or record["status"] != "finished":
         return
-    elif record["failed"] and record["failed"] == record["repaired"]:
+    still_open = any(i["outcome"] == "open" for i in record["incidents"])
+    if record["unreachable"] or record["status"] != "finished" or still_open:
+        return
+    if record["failed"] and record["failed"] == record["repaired"]:
         click.echo(t("audit.all_repaired", count=record["repaired"]))
     elif not record["failed"]:
         click.echo(t("audit.all_good"))

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from archive_repo.cli.common import EXIT_OK, lang_option, repository_option
+from archive_repo.cli.common import EXIT_INVALID, EXIT_OK, lang_option, repository_option
 from archive_repo.i18n import translate
 
 
@@ -31,9 +31,10 @@ def list_command(repository: Path | None, output_format: str, lang: str) -> int:
     status = storage_status(settings)
     if output_format == "json":
         click.echo(json.dumps(status, ensure_ascii=False, indent=2))
-        return EXIT_OK
-    _render_status(status, lang)
-    return EXIT_OK
+    else:
+        _render_status(status, lang)
+    failing = any(location["error"] for location in status["locations"]) or status["under_replicated"]
+    return EXIT_INVALID if failing else EXIT_OK
 
 
 def _render_status(status: dict[str, Any], lang: str) -> None:
@@ -88,7 +89,7 @@ def sync_command(
     from archive_repo.cli.aip import human_size
     from archive_repo.cli.fixity import _ProgressBar
     from archive_repo.config import ConfigError, load_settings
-    from archive_repo.storage.sync import plan_sync, run_sync
+    from archive_repo.storage.sync import run_sync, sync_size
 
     settings = load_settings(repository)
     known = {location.name for location in settings.locations}
@@ -97,7 +98,7 @@ def sync_command(
             raise ConfigError("storage.unknown_location", name=name, known=", ".join(sorted(known)))
     show = (sys.stderr.isatty() if progress is None else progress) and output_format == "text" and not dry_run
     with _ProgressBar(show, translate("storage.sync_progress", lang)) as bar:
-        bar.start(sum(task.size for task in plan_sync(settings, locations)) if show else 0)
+        bar.start(sync_size(settings, locations)[1] if show else 0)
         report = run_sync(settings, locations, dry_run=dry_run, progress=lambda size: bar.advance(size, 1))
     record = {
         "run": report.run_id,

@@ -1,44 +1,44 @@
 """``archive-repo fixity audit``: re-verify copies in parallel, record every check, repair what failed.
 
 Reading and hashing run on a thread pool (hashlib and the stores' I/O release the GIL, so N threads keep N
-cores busy); the catalog is written by this thread only, in batches. A location that does not answer is
-marked down after its first failure: its remaining copies are reported *unreachable* (not checked, not
-repaired, never counted as verified). After the checks, every corrupted or missing copy is repaired from
-a copy of the same file that verified in this run (or that is verified now), and an incident is recorded;
-when no good copy exists the incident is *unrecoverable* and the run says so loudly.
+cores busy); a METS file that verifies is also compared with the catalog on the same thread. The catalog
+is written by this thread only, in batches, and nothing but the failures is kept in memory, so an audit of
+millions of copies runs in bounded memory. A location that does not answer is marked down after its first
+failure: its remaining copies are reported *unreachable* (not checked, not repaired, never counted as
+verified). After the checks, every corrupted or missing copy is repaired from a copy of the same file that
+verified in this run (or that is verified now; a sibling found bad then is handled the same way), the bad
+bytes first set aside under ``_quarantine/<run>/`` in their store, and an incident is recorded; when no
+good copy exists the incident is *unrecoverable* and the run says so loudly.
 """
 
 from __future__ import annotations
 
 import time
-from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from sqlalchemy import select
+
 from archive_repo.catalog.db import transaction
-from archive_repo.catalog.models import AuditRun, Incident, StorageCopy, utcnow
+from archive_repo.catalog.models import AuditRun, FixityCheck, Incident, StorageCopy, utcnow
 from archive_repo.config import Settings
-from archive_repo.fixity.check import OK, UNREACHABLE, CheckResult, check_copy
+from archive_repo.fixity.check import CORRUPT, OK, UNREACHABLE, CheckResult, MetsCheck, check_copy
 from archive_repo.fixity.event_logs import write_event_logs
-from archive_repo.fixity.mets_check import catalog_mismatches
-from archive_repo.fixity.plan import AuditScope, CopyTask, select_copies
-from archive_repo.fixity.record import (
-    new_event,
-    open_incident,
-    record_check,
-    software_agent_row,
-    start_run,
-)
+from archive_repo.fixity.mets_check import mets_checker
+from archive_repo.fixity.plan import AuditScope, CopyTask, copies_of_file, plan_copies, tasks_of
+from archive_repo.fixity.record import new_event, open_incident, record_check, software_agent_row, start_run
 from archive_repo.ingest.catalog_access import sessions, writer_sessions
 from archive_repo.packages.premis import FAILURE, SUCCESS
 from archive_repo.storage.base import StorageError, Store
 from archive_repo.storage.registry import open_stores
-from archive_repo.storage.replicate import replicate
+from archive_repo.storage.replicate import replicate, set_aside
 
 EXIT_UNRECOVERABLE = 3
 _BATCH = 200
+QUARANTINE = "_quarantine"
 
 Progress = Callable[[int, int], None]  # (bytes just checked, copies just checked)
 
@@ -74,7 +74,6 @@ class AuditReport:
     stopped_by: str | None = None  # max-bytes | max-time | interrupted
     locations_down: dict[str, str] = field(default_factory=dict)
     incidents: list[dict[str, object]] = field(default_factory=list)
-    event_identifiers: dict[str, str | None] = field(default_factory=dict)  # event → its location
     log_problems: list[str] = field(default_factory=list)
 
     @property
@@ -82,7 +81,8 @@ class AuditReport:
         if self.unrecoverable:
             return EXIT_UNRECOVERABLE
         open_incidents = any(i["outcome"] == "open" for i in self.incidents)
-        return 1 if self.unreachable or open_incidents or self.status != "finished" else 0
+        problems = self.unreachable or open_incidents or self.failed > self.repaired
+        return 1 if problems or self.status != "finished" else 0
 
     @property
     def throughput(self) -> float:
@@ -97,19 +97,19 @@ class _Limits:
         self.submitted_bytes = 0
         self.rate = options.max_rate_mb * 1e6
 
-    def pace(self) -> None:
-        """Sleep while the bytes submitted so far are ahead of ``max_rate_mb``."""
-        if self.rate > 0:
-            ahead = self.submitted_bytes / self.rate - (time.monotonic() - self.started)
-            if ahead > 0:
-                time.sleep(ahead)
-
     def reached(self) -> str | None:
         if self.max_bytes is not None and self.submitted_bytes >= self.max_bytes:
             return "max-bytes"
         if self.deadline is not None and time.monotonic() >= self.deadline:
             return "max-time"
         return None
+
+    def pace(self) -> None:
+        """Sleep while the bytes submitted so far are ahead of ``max_rate_mb``."""
+        if self.rate > 0:
+            ahead = self.submitted_bytes / self.rate - (time.monotonic() - self.started)
+            if ahead > 0:
+                time.sleep(ahead)
 
 
 def run_audit(
@@ -120,33 +120,42 @@ def run_audit(
 ) -> AuditReport:
     """Run one audit; ``on_plan`` hears the planned bytes, ``progress`` each copy checked."""
     stores = {store.name: store for store in open_stores(settings)}
-    now = utcnow()
-    with sessions(settings.catalog_url)() as session:
-        tasks = select_copies(session, options.scope, settings.fixity.period_days, now)
+    factory = sessions(settings.catalog_url)
+    with factory() as session:
+        plan = plan_copies(session, options.scope, settings.fixity.period_days, utcnow())
     with transaction(writer_sessions(settings.catalog_url)) as session:
         run = start_run(session, "audit", settings.operator, options.scope.describe())
         report = AuditReport(run.id, run.scope, run.started_at)
-    report.planned, report.planned_bytes = len(tasks), sum(t.size for t in tasks)
+    report.planned, report.planned_bytes = len(plan), plan.total_bytes
     if on_plan is not None:
         on_plan(report.planned_bytes)
-    results: list[CheckResult] = []
     started = time.perf_counter()
+    failed: list[CheckResult] = []
     try:
-        for batch in _batches(_check_all(stores, tasks, options, report, progress)):
+        checks = _check_all(
+            stores,
+            tasks_of(factory, plan.copy_ids),
+            options,
+            report,
+            progress,
+            mets_checker(settings.catalog_url),
+        )
+        seen_mismatches: set[tuple[int, str]] = set()
+        for batch in _batches(checks):
             _record(settings, report, batch)
-            results.extend(batch)
-        failed = [r for r in results if r.failed]
+            failed.extend(result for result in batch if result.failed)
+            _record_mismatches(settings, report, batch, seen_mismatches)
         if failed:
-            _repair_all(settings, stores, report, results, failed, options.repair)
-        _check_catalog_against_mets(settings, stores, report, results)
+            _repair_all(settings, stores, report, failed, options.repair)
         report.log_problems = write_event_logs(
             settings,
             stores,
-            report.event_identifiers,
+            report.run_id,
             f"{report.started_at:%Y%m%dT%H%M%SZ}-audit-{report.run_id}.xml",
             set(report.locations_down),
+            options.workers,
         )
-        report.status = "finished" if report.stopped_by != "interrupted" else "interrupted"
+        report.status = "finished"
     except KeyboardInterrupt:
         report.status, report.stopped_by = "interrupted", "interrupted"
         raise
@@ -158,10 +167,11 @@ def run_audit(
 
 def _check_all(
     stores: dict[str, Store],
-    tasks: list[CopyTask],
+    tasks: Iterable[CopyTask],
     options: AuditOptions,
     report: AuditReport,
     progress: Progress | None,
+    mets_check: MetsCheck,
 ) -> Iterator[CheckResult]:
     """Check ``tasks`` on ``options.workers`` threads, keeping a few in flight per worker."""
     limits = _Limits(options)
@@ -183,13 +193,13 @@ def _check_all(
                         continue
                     limits.pace()
                     limits.submitted_bytes += task.size
-                    pending.add(pool.submit(check_copy, stores.get(task.location), task))
+                    pending.add(pool.submit(check_copy, stores.get(task.location), task, mets_check))
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     result = future.result()
-                    if result.outcome == UNREACHABLE:
+                    if result.location_down:
                         report.locations_down.setdefault(result.task.location, result.detail or "")
                     if progress is not None:
                         progress(result.task.size, 1)
@@ -217,9 +227,7 @@ def _record(settings: Settings, report: AuditReport, batch: list[CheckResult]) -
         run = session.get(AuditRun, report.run_id)
         agent = software_agent_row(session)
         for result in batch:
-            event = record_check(session, run, result, agent)
-            if event is not None:
-                report.event_identifiers[event.identifier] = result.task.location
+            record_check(session, run, result, agent)
             _count(report, result)
 
 
@@ -239,24 +247,20 @@ def _repair_all(
     settings: Settings,
     stores: dict[str, Store],
     report: AuditReport,
-    results: list[CheckResult],
     failed: list[CheckResult],
     repair: bool,
 ) -> None:
-    good: dict[int, list[CopyTask]] = defaultdict(list)
-    checked = {result.task.copy_id for result in results}
-    for result in results:
-        if result.outcome == OK:
-            good[result.task.file_id].append(result.task)
-    for result in failed:
+    queue = deque(failed)
+    handled = {result.task.copy_id for result in failed}
+    while queue:
+        result = queue.popleft()
         with transaction(writer_sessions(settings.catalog_url)) as session:
-            run = session.get(AuditRun, report.run_id)
-            incident = open_incident(session, run, result)
-            incident_id = incident.id
-        sources = good[result.task.file_id] or _verify_other_copies(
-            settings, stores, report, result.task, checked
-        )
-        good[result.task.file_id] = sources
+            incident_id = open_incident(session, session.get(AuditRun, report.run_id), result).id
+        sources, bad_siblings = _sources(settings, stores, report, result.task)
+        for sibling in bad_siblings:
+            if sibling.task.copy_id not in handled:
+                handled.add(sibling.task.copy_id)
+                queue.append(sibling)
         if not repair:
             _note_incident(report, result, incident_id, "open", None, "repair not requested (--no-repair)")
         elif not sources:
@@ -265,24 +269,32 @@ def _repair_all(
             _repair_one(settings, stores, report, result, sources, incident_id)
 
 
-def _verify_other_copies(
-    settings: Settings, stores: dict[str, Store], report: AuditReport, task: CopyTask, checked: set[int]
-) -> list[CopyTask]:
-    """Check now the file's other copies this run did not check; those that verify can be sources."""
+def _sources(
+    settings: Settings, stores: dict[str, Store], report: AuditReport, task: CopyTask
+) -> tuple[list[CopyTask], list[CheckResult]]:
+    """The file's other copies that verified in this run, or that verify now (checked and recorded);
+    and those found bad now."""
     with sessions(settings.catalog_url)() as session:
-        siblings = [
-            t
-            for t in select_copies(
-                session, AuditScope("aip", task.objid), settings.fixity.period_days, utcnow()
-            )
-            if t.file_id == task.file_id and t.copy_id not in checked
-        ]
-    checked.update(t.copy_id for t in siblings)
-    results = [
-        check_copy(stores.get(t.location), t) for t in siblings if t.location not in report.locations_down
-    ]
-    _record(settings, report, results)
-    return [r.task for r in results if r.outcome == OK]
+        siblings = [t for t in copies_of_file(session, task.file_id) if t.copy_id != task.copy_id]
+        outcomes = dict(
+            session.execute(
+                select(FixityCheck.copy_id, FixityCheck.outcome)
+                .where(
+                    FixityCheck.run_id == report.run_id,
+                    FixityCheck.copy_id.in_([t.copy_id for t in siblings]),
+                )
+                .order_by(FixityCheck.id)
+            ).all()
+        )
+    good = [t for t in siblings if outcomes.get(t.copy_id) == OK]
+    unchecked = [t for t in siblings if t.copy_id not in outcomes and t.location not in report.locations_down]
+    fresh = [check_copy(stores.get(t.location), t) for t in unchecked]
+    if fresh:
+        _record(settings, report, fresh)
+    for result in fresh:
+        if result.location_down:
+            report.locations_down.setdefault(result.task.location, result.detail or "")
+    return good + [r.task for r in fresh if r.outcome == OK], [r for r in fresh if r.failed]
 
 
 def _repair_one(
@@ -296,6 +308,13 @@ def _repair_one(
     task = result.task
     target = stores.get(task.location)
     problem = "location not configured"
+    if target is not None and result.outcome == CORRUPT and not target.supports_object_lock():
+        aside = f"{QUARANTINE}/{report.run_id}/{task.key}"
+        try:  # a locked store keeps the old version anyway; elsewhere keep the bytes we replace
+            set_aside(target, task.key, aside, settings.work_dir / "repair", task.version_id)
+        except StorageError as exc:
+            problem = f"could not set the damaged copy aside first: {exc.message('en')}"
+            target = None
     for source in sources:
         if target is None:
             break
@@ -309,9 +328,10 @@ def _repair_one(
                 work_dir=settings.work_dir / "repair",
                 source_version=source.version_id,
                 retain_until=task.retain_until or source.retain_until,
+                target_key=task.key,
             )
         except StorageError as exc:
-            problem = f"{source.location} → {task.location}: {exc.message_key} {exc.params}"
+            problem = f"{source.location} → {task.location}: {exc.message('en')}"
             continue
         detail = f"copy at {task.location} ({task.key}) restored from {source.location}"
         with transaction(writer_sessions(settings.catalog_url)) as session:
@@ -322,9 +342,18 @@ def _repair_one(
             incident.outcome, incident.recovered_at = "recovered", utcnow()
             incident.source_location = source.location
             agent = software_agent_row(session)
-            event = new_event(task.package_id, task.file_id, "recovery", SUCCESS, detail, agent)
-            session.add(event)
-        report.event_identifiers[event.identifier] = task.location
+            session.add(
+                new_event(
+                    task.package_id,
+                    task.file_id,
+                    "recovery",
+                    SUCCESS,
+                    detail,
+                    agent,
+                    run_id=report.run_id,
+                    location=task.location,
+                )
+            )
         report.repaired += 1
         _note_incident(report, result, incident_id, "recovered", source.location, detail)
         return
@@ -340,9 +369,18 @@ def _unrecoverable(settings: Settings, report: AuditReport, result: CheckResult,
         incident = session.get(Incident, incident_id)
         incident.outcome = "unrecoverable"
         agent = software_agent_row(session)
-        event = new_event(task.package_id, task.file_id, "recovery", FAILURE, detail, agent)
-        session.add(event)
-    report.event_identifiers[event.identifier] = task.location
+        session.add(
+            new_event(
+                task.package_id,
+                task.file_id,
+                "recovery",
+                FAILURE,
+                detail,
+                agent,
+                run_id=report.run_id,
+                location=task.location,
+            )
+        )
     report.unrecoverable += 1
     _note_incident(report, result, incident_id, "unrecoverable", None, detail)
 
@@ -372,23 +410,20 @@ def _note_incident(
     )
 
 
-def _check_catalog_against_mets(
-    settings: Settings, stores: dict[str, Store], report: AuditReport, results: list[CheckResult]
+def _record_mismatches(
+    settings: Settings, report: AuditReport, batch: list[CheckResult], seen: set[tuple[int, str]]
 ) -> None:
     """The AIP's own METS files (verified in this run) must agree with the catalog's size and SHA-256."""
-    verified_mets = {}
-    for result in results:
-        if result.outcome == OK and result.task.role == "mets":
-            verified_mets.setdefault((result.task.package_id, result.task.path), result.task)
-    for task in verified_mets.values():
-        with sessions(settings.catalog_url)() as session:
-            mismatches = catalog_mismatches(session, stores[task.location], task)
-        for file_id, path, detail in mismatches:
+    for result in batch:
+        for file_id, path, detail in result.mets_mismatches:
+            if (result.task.package_id, path) in seen:
+                continue
+            seen.add((result.task.package_id, path))
             with transaction(writer_sessions(settings.catalog_url)) as session:
                 incident = Incident(
                     run_id=report.run_id,
                     file_id=file_id,
-                    location=task.location,
+                    location=result.task.location,
                     kind="catalog_mismatch",
                     outcome="open",
                     detail=detail,
@@ -400,10 +435,10 @@ def _check_catalog_against_mets(
                 {
                     "id": incident_id,
                     "kind": "catalog_mismatch",
-                    "objid": task.objid,
+                    "objid": result.task.objid,
                     "path": path,
-                    "location": task.location,
-                    "key": task.key,
+                    "location": result.task.location,
+                    "key": result.task.key,
                     "found": detail,
                     "outcome": "open",
                     "source_location": None,

@@ -8,12 +8,14 @@ repaired automatically: a person decides which side is wrong).
 from __future__ import annotations
 
 import posixpath
+from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_repo.catalog.models import File
 from archive_repo.fixity.plan import CopyTask
+from archive_repo.ingest.catalog_access import sessions
 from archive_repo.packages.mets import href_to_relative, references
 from archive_repo.storage.base import StorageError, Store
 from archive_repo.xmlsafe import XmlProblem, parse_xml_bytes
@@ -52,3 +54,14 @@ def catalog_mismatches(session: Session, store: Store, mets: CopyTask) -> list[t
                 )
             )
     return found
+
+
+def mets_checker(catalog_url: str) -> Callable[[Store, CopyTask], list[tuple[int, str, str]]]:
+    """``catalog_mismatches`` with a session of its own, for the audit's worker threads."""
+    factory = sessions(catalog_url)
+
+    def check(store: Store, mets: CopyTask) -> list[tuple[int, str, str]]:
+        with factory() as session:
+            return catalog_mismatches(session, store, mets)
+
+    return check

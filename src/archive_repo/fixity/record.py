@@ -44,8 +44,13 @@ def new_event(
     detail: str,
     agent: PremisAgent,
     when: datetime | None = None,
+    *,
+    run_id: int | None = None,
+    location: str | None = None,
 ) -> PremisEvent:
     return PremisEvent(
+        run_id=run_id,
+        location=location,
         identifier=str(uuid.uuid4()),
         package_id=package_id,
         file_id=file_id,
@@ -93,6 +98,8 @@ def record_check(
         detail,
         agent,
         now,
+        run_id=run.id,
+        location=task.location,
     )
     session.add(event)
     return event

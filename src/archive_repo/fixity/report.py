@@ -20,7 +20,7 @@ def run_record(session: Session, run_id: int | None = None) -> dict[str, Any]:
     """The audit run ``run_id`` (default: the latest) with its incidents and per-location totals."""
     query = select(AuditRun).where(AuditRun.kind == "audit")
     run = (
-        session.get(AuditRun, run_id)
+        session.scalars(query.where(AuditRun.id == run_id)).first()
         if run_id is not None
         else session.scalars(query.order_by(AuditRun.id.desc()).limit(1)).first()
     )

@@ -46,8 +46,13 @@ class LocalStore:
         return self.root / check_key(key)
 
     def _ensure_root(self) -> None:
+        # The root itself is made by init / add-location only: a missing root is an unmounted disk, and
+        # writing there would fill the disk underneath.
+        if not self.root.is_dir():
+            detail = f"{self.root} is not there"
+            raise StorageError("storage.unreachable", location=self.name, detail=detail)
         try:
-            (self.root / INCOMING).mkdir(parents=True, exist_ok=True)
+            (self.root / INCOMING).mkdir(exist_ok=True)
         except OSError as exc:
             raise StorageError("storage.io", location=self.name, key=".", detail=str(exc)) from None
 

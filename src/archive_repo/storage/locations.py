@@ -32,6 +32,7 @@ from archive_repo.storage.base import StorageError, Store
 from archive_repo.storage.registry import open_store
 
 _TABLE = re.compile(r"^\s*\[")
+_NAME = re.compile(r"""^\s*name\s*=\s*(["'])(.*?)\1\s*(#.*)?$""")
 
 
 def probe(store: Store) -> None:
@@ -62,6 +63,8 @@ def add_location(
     _write(config, before + ("\n" + block).encode("utf-8"))
     try:
         added = next(loc for loc in load_settings(settings.home).locations if loc.name == name)
+        if added.path is not None:
+            added.path.mkdir(parents=True, exist_ok=True)
         store = open_store(added)
         if create_bucket and added.s3 is not None:
             store.ensure_bucket(object_lock=added.s3.object_lock != "off")  # type: ignore[attr-defined]
@@ -99,10 +102,12 @@ def _without_location(text: str, name: str) -> str:
     for start, end in zip(starts, starts[1:], strict=False):
         if lines[start].strip() != "[[storage.locations]]":
             continue
-        names = [re.match(r'\s*name\s*=\s*"(.*)"\s*$', line) for line in lines[start:end]]
-        if any(match and match.group(1) == name for match in names):
+        found = [_NAME.match(line) for line in lines[start:end]]
+        if any(match and match.group(2) == name for match in found):
+            while end - 1 > start and lines[end - 1].lstrip().startswith("#"):
+                end -= 1  # comments just above the next table belong to it
             return "".join(lines[:start] + lines[end:])
-    raise ConfigError("storage.unknown_location", name=name, known="?")
+    raise ConfigError("storage.location_not_editable", name=name)
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -48,3 +48,18 @@ def replicate(
         return check_stored(target.name, stored, size, sha256)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def set_aside(store: Store, key: str, aside_key: str, work_dir: Path, version_id: str | None = None) -> None:
+    """Copy what ``store`` holds under ``key`` to ``aside_key`` in the same store, as it is (no checks):
+    a copy about to be replaced is kept, in case it was the good one after all."""
+    work_dir.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix="aside-", dir=work_dir)
+    temporary = Path(name)
+    try:
+        with os.fdopen(handle, "wb") as writer, store.open(key, version_id) as reader:
+            while chunk := reader.read(CHUNK):
+                writer.write(chunk)
+        store.put_file(aside_key, temporary)
+    finally:
+        temporary.unlink(missing_ok=True)

@@ -3,18 +3,20 @@
 A location added to the settings (``storage add-location``) starts empty; sync copies every file there
 from a copy that verifies while it is read (see ``replicate``). A copy the audit marked missing or corrupt
 is replaced the same way. Each copy made is a PREMIS ``replication`` event, recorded in the catalog and in
-the stores' event logs; the run is an ``AuditRun`` of kind ``sync``.
+the stores' event logs; the run is an ``AuditRun`` of kind ``sync``. Files are planned a page at a time
+and copies are recorded in batches, so a new location for millions of files needs bounded memory; a
+location that stops answering is skipped for the rest of the run instead of timing out on every file.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ALL_COMPLETED, FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, exists, func, select
 
 from archive_repo.catalog.browse import aip_folder
 from archive_repo.catalog.db import transaction
@@ -30,6 +32,10 @@ from archive_repo.storage.registry import open_stores
 from archive_repo.storage.replicate import replicate
 
 Progress = Callable[[int], None]
+_PAGE = 1000
+_BATCH = 100
+# Errors that say a whole location cannot be used now (see fixity/check.py).
+_LOCATION_DOWN = ("storage.unreachable", "storage.credentials", "storage.denied", "storage.no_bucket")
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,7 @@ class SyncTask:
     file_id: int
     package_id: int
     objid: str
-    folder: str
+    maintenance: str | None
     path: str
     size: int
     sha256: str
@@ -65,58 +71,89 @@ class SyncReport:
     failures: list[dict[str, str]] = field(default_factory=list)
     under_replicated: int = 0  # files with fewer good copies than [storage] copies, after the run
     seconds: float = 0.0
-    event_identifiers: dict[str, str | None] = field(default_factory=dict)  # event → its location
+    status: str = "running"
+    locations_down: dict[str, str] = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
-        return 1 if self.failures or self.under_replicated else 0
+        return 1 if self.failures or self.under_replicated or self.status != "finished" else 0
 
 
-def plan_sync(settings: Settings, targets: tuple[str, ...] = ()) -> list[SyncTask]:
-    """Every (file, location) pair lacking a good copy, with the good copies it can come from."""
-    wanted = [loc.name for loc in settings.locations if not targets or loc.name in targets]
-    rows = select(File.id, File.package_id, Package.objid, File.path, File.size, File.sha256).join(
-        Package, File.package_id == Package.id
-    )
-    copies_query = select(
-        StorageCopy.file_id,
-        StorageCopy.id,
-        StorageCopy.location,
-        StorageCopy.key,
-        StorageCopy.version_id,
-        StorageCopy.status,
-        StorageCopy.retain_until,
-    )
+def _wanted(settings: Settings, targets: tuple[str, ...]) -> list[str]:
+    return [loc.name for loc in settings.locations if not targets or loc.name in targets]
+
+
+def sync_size(settings: Settings, targets: tuple[str, ...] = ()) -> tuple[int, int]:
+    """How many copies a sync would make, and their bytes (computed in the catalog)."""
+    count = total = 0
     with sessions(settings.catalog_url)() as session:
-        by_file: dict[int, dict[str, tuple[int, _Copy]]] = {}
-        for file_id, copy_id, location, key, version, status, until in session.execute(copies_query):
-            by_file.setdefault(file_id, {})[location] = (
-                copy_id,
-                _Copy(location, key, version, status, until),
+        for location in _wanted(settings, targets):
+            good_here = exists().where(
+                and_(
+                    StorageCopy.file_id == File.id,
+                    StorageCopy.location == location,
+                    StorageCopy.status == "ok",
+                )
             )
-        tasks = []
-        for file_id, package_id, objid, path, size, sha256 in session.execute(rows.order_by(File.id)):
-            copies = by_file.get(file_id, {})
-            good = tuple(c for _, c in copies.values() if c.status == "ok")
+            n, size = session.execute(
+                select(func.count(), func.coalesce(func.sum(File.size), 0)).where(~good_here)
+            ).one()
+            count, total = count + int(n), total + int(size)
+    return count, total
+
+
+def sync_tasks(settings: Settings, targets: tuple[str, ...] = ()) -> Iterator[SyncTask]:
+    """Every (file, location) pair lacking a good copy, with the good copies it can come from."""
+    wanted = _wanted(settings, targets)
+    factory = sessions(settings.catalog_url)
+    last = 0
+    while True:
+        with factory() as session:
+            files = session.execute(
+                select(
+                    File.id,
+                    File.package_id,
+                    Package.objid,
+                    Package.maintenance,
+                    File.path,
+                    File.size,
+                    File.sha256,
+                )
+                .join(Package, File.package_id == Package.id)
+                .where(File.id > last)
+                .order_by(File.id)
+                .limit(_PAGE)
+            ).all()
+            copies: dict[int, dict[str, tuple[int, _Copy]]] = {}
+            if files:
+                query = select(
+                    StorageCopy.file_id,
+                    StorageCopy.id,
+                    StorageCopy.location,
+                    StorageCopy.key,
+                    StorageCopy.version_id,
+                    StorageCopy.status,
+                    StorageCopy.retain_until,
+                ).where(StorageCopy.file_id.in_([row[0] for row in files]))
+                for file_id, copy_id, location, key, version, status, until in session.execute(query):
+                    copies.setdefault(file_id, {})[location] = (
+                        copy_id,
+                        _Copy(location, key, version, status, until),
+                    )
+        for file_id, package_id, objid, maintenance, path, size, sha256 in files:
+            held = copies.get(file_id, {})
+            good = tuple(c for _, c in held.values() if c.status == "ok")
             for location in wanted:
-                present = copies.get(location)
+                present = held.get(location)
                 if present is not None and present[1].status == "ok":
                     continue
-                tasks.append(
-                    SyncTask(
-                        file_id,
-                        package_id,
-                        objid,
-                        aip_folder(objid),
-                        path,
-                        size,
-                        sha256,
-                        location,
-                        present[0] if present else None,
-                        good,
-                    )
+                existing = present[0] if present else None
+                yield SyncTask(
+                    file_id, package_id, objid, maintenance, path, size, sha256, location, existing, good
                 )
-    return tasks
+        if len(files) < _PAGE:
+            return
+        last = files[-1][0]
 
 
 def run_sync(
@@ -126,64 +163,97 @@ def run_sync(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> SyncReport:
-    stores = {store.name: store for store in open_stores(settings)}
-    tasks = plan_sync(settings, targets)
-    started = time.perf_counter()
+    planned, planned_bytes = sync_size(settings, targets)
     if dry_run:
-        report = SyncReport(None, len(tasks), sum(t.size for t in tasks))
+        report = SyncReport(None, planned, planned_bytes, status="finished")
         report.under_replicated = under_replicated(settings)
         return report
+    stores = {store.name: store for store in open_stores(settings)}
     with transaction(writer_sessions(settings.catalog_url)) as session:
         run = start_run(session, "sync", settings.operator, "sync " + ",".join(targets or ("all",)))
-        report = SyncReport(run.id, len(tasks), sum(t.size for t in tasks))
+        report = SyncReport(run.id, planned, planned_bytes)
+    started = time.perf_counter()
+    workers = max(1, settings.fixity.workers)
     try:
-        with ThreadPoolExecutor(max_workers=settings.fixity.workers) as pool:
-            for task, outcome in zip(
-                tasks, pool.map(lambda t: _copy_one(settings, stores, t), tasks), strict=True
-            ):
-                if isinstance(outcome, StoredObject):
-                    _record(settings, report, task, outcome)
-                else:
-                    report.failures.append(
-                        {"objid": task.objid, "path": task.path, "location": task.target, "detail": outcome}
-                    )
-                if progress is not None:
-                    progress(task.size)
+        done_batch: list[tuple[SyncTask, StoredObject]] = []
+        pending: dict[Future[StoredObject | str], SyncTask] = {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for task in sync_tasks(settings, targets):
+                pending[pool.submit(_copy_one, settings, stores, task, report.locations_down)] = task
+                if len(pending) >= 4 * workers:
+                    _collect(settings, report, pending, done_batch, progress, FIRST_COMPLETED)
+            _collect(settings, report, pending, done_batch, progress, ALL_COMPLETED)
+        _record(settings, report, done_batch)
         write_event_logs(
             settings,
             stores,
-            report.event_identifiers,
+            report.run_id,
             f"{utcnow():%Y%m%dT%H%M%SZ}-sync-{report.run_id}.xml",
-            set(),
+            set(report.locations_down),
+            workers,
         )
+        report.status = "finished"
+    except KeyboardInterrupt:
+        report.status = "interrupted"
+        raise
     finally:
         report.seconds = time.perf_counter() - started
-        report.under_replicated = under_replicated(settings)
         with transaction(writer_sessions(settings.catalog_url)) as session:
             run = session.get(AuditRun, report.run_id)
-            run.status, run.finished_at, run.seconds = "finished", utcnow(), report.seconds
+            run.status = report.status if report.status != "running" else "failed"
+            run.finished_at, run.seconds = utcnow(), report.seconds
             run.checked_count, run.repaired_count = report.planned, report.copied
             run.failed_count, run.bytes_checked = len(report.failures), report.copied_bytes
+    report.under_replicated = under_replicated(settings)
     return report
 
 
-def _copy_one(settings: Settings, stores: dict[str, Store], task: SyncTask) -> StoredObject | str:
+def _collect(
+    settings: Settings,
+    report: SyncReport,
+    pending: dict[Future[StoredObject | str], SyncTask],
+    done_batch: list[tuple[SyncTask, StoredObject]],
+    progress: Progress | None,
+    return_when: str,
+) -> None:
+    done, _ = wait(pending, return_when=return_when)
+    for future in done:
+        task = pending.pop(future)
+        outcome = future.result()
+        if isinstance(outcome, StoredObject):
+            done_batch.append((task, outcome))
+        else:
+            report.failures.append(
+                {"objid": task.objid, "path": task.path, "location": task.target, "detail": outcome}
+            )
+        if progress is not None:
+            progress(task.size)
+    if len(done_batch) >= _BATCH:
+        _record(settings, report, done_batch)
+        done_batch.clear()
+
+
+def _copy_one(
+    settings: Settings, stores: dict[str, Store], task: SyncTask, down: dict[str, str]
+) -> StoredObject | str:
     target = stores.get(task.target)
     if target is None:
         return f"location {task.target} is not configured"
-    key = aip_key(task.folder, task.path)
+    if task.target in down:
+        return down[task.target]
+    key = aip_key(aip_folder(task.objid), task.path)
     policy = settings.storage_policy
+    until = retain_until(
+        task.maintenance,
+        utcnow(),
+        lock_years_permanent=policy.lock_years_permanent,
+        lock_years_max=policy.lock_years_max,
+    )
     problems = []
     for source in task.sources:
         store = stores.get(source.location)
-        if store is None:
+        if store is None or source.location in down:
             continue
-        until = source.retain_until or retain_until(
-            None,
-            utcnow(),
-            lock_years_permanent=policy.lock_years_permanent,
-            lock_years_max=policy.lock_years_max,
-        )
         try:
             return replicate(
                 store,
@@ -193,30 +263,51 @@ def _copy_one(settings: Settings, stores: dict[str, Store], task: SyncTask) -> S
                 sha256=task.sha256,
                 work_dir=settings.work_dir / "sync",
                 source_version=source.version_id,
-                retain_until=until,
+                retain_until=source.retain_until or until,
                 target_key=key,
             )
         except StorageError as exc:
-            problems.append(f"{source.location}: {exc.message_key} {exc.params}")
+            message = exc.message("en")
+            if exc.message_key in _LOCATION_DOWN:
+                where = str(exc.params.get("location", ""))
+                at_target = where == task.target or where.startswith(task.target + " ")
+                failing = task.target if at_target else source.location
+                down.setdefault(failing, message)
+                if failing == task.target:
+                    return message
+            problems.append(f"{source.location}: {message}")
     return "; ".join(problems) or "no good copy to copy from"
 
 
-def _record(settings: Settings, report: SyncReport, task: SyncTask, stored: StoredObject) -> None:
+def _record(settings: Settings, report: SyncReport, done: list[tuple[SyncTask, StoredObject]]) -> None:
+    if not done:
+        return
     now = utcnow()
     with transaction(writer_sessions(settings.catalog_url)) as session:
-        copy = session.get(StorageCopy, task.existing_copy_id) if task.existing_copy_id else None
-        if copy is None:
-            copy = StorageCopy(file_id=task.file_id, location=task.target, key=stored.key)
-            session.add(copy)
-        copy.key, copy.status, copy.verified_at = stored.key, "ok", now
-        copy.version_id, copy.retain_until = stored.version_id, stored.retain_until
         agent = software_agent_row(session)
-        detail = f"copy created at {task.target} ({stored.key}) from a verified copy"
-        event = new_event(task.package_id, task.file_id, "replication", SUCCESS, detail, agent, now)
-        session.add(event)
-    report.event_identifiers[event.identifier] = task.target
-    report.copied += 1
-    report.copied_bytes += task.size
+        for task, stored in done:
+            copy = session.get(StorageCopy, task.existing_copy_id) if task.existing_copy_id else None
+            if copy is None:
+                copy = StorageCopy(file_id=task.file_id, location=task.target, key=stored.key)
+                session.add(copy)
+            copy.key, copy.status, copy.verified_at = stored.key, "ok", now
+            copy.version_id, copy.retain_until = stored.version_id, stored.retain_until
+            detail = f"copy created at {task.target} ({stored.key}) from a verified copy"
+            session.add(
+                new_event(
+                    task.package_id,
+                    task.file_id,
+                    "replication",
+                    SUCCESS,
+                    detail,
+                    agent,
+                    now,
+                    run_id=report.run_id,
+                    location=task.target,
+                )
+            )
+            report.copied += 1
+            report.copied_bytes += task.size
 
 
 def under_replicated(settings: Settings) -> int:

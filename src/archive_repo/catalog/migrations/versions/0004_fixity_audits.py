@@ -96,9 +96,19 @@ def upgrade() -> None:
     )
     for column in ("copy_id", "outcome", "run_id"):
         op.create_index(op.f(f"ix_fixity_checks_{column}"), "fixity_checks", [column], unique=False)
+    with op.batch_alter_table("premis_events") as batch:
+        batch.add_column(sa.Column("run_id", sa.Integer(), nullable=True))
+        batch.add_column(sa.Column("location", sa.String(length=100), nullable=True))
+        batch.create_foreign_key(op.f("fk_premis_events_run_id"), "audit_runs", ["run_id"], ["id"])
+        batch.create_index(op.f("ix_premis_events_run_id"), ["run_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("premis_events") as batch:
+        batch.drop_index(op.f("ix_premis_events_run_id"))
+        batch.drop_constraint(op.f("fk_premis_events_run_id"), type_="foreignkey")
+        batch.drop_column("location")
+        batch.drop_column("run_id")
     op.drop_table("fixity_checks")
     op.drop_table("incidents")
     op.drop_index(op.f("ix_audit_runs_started_at"), table_name="audit_runs")
