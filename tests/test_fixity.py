@@ -358,3 +358,20 @@ def test_due_is_oldest_first_and_max_time_stops(repo: Path, capsys: pytest.Captu
     assert 0 < len(checked) < len(ids)
     code, record = audit_json(capsys, repo, "--all", "--max-time", "0")
     assert code == 0 and record["stopped_by"] == "max-time" and record["checked"] == 0
+
+
+def test_doctor_marks_a_killed_audit_interrupted(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import socket
+    import subprocess
+    import sys
+
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    with catalog(load_settings(repo)) as session:
+        session.add(AuditRun(operator="x", host=socket.gethostname(), pid=int(dead.stdout), scope="all"))
+        session.commit()
+    code, out = run(capsys, "doctor", "-R", repo)
+    assert translate("doctor.audit_interrupted", "vi", kind="audit", run=1) in out
+    with catalog(load_settings(repo)) as session:
+        assert session.scalars(select(AuditRun.status)).all() == ["interrupted"]

@@ -1,7 +1,8 @@
 """Find and clean what an interrupted ingest left behind, and check that the catalog and storage agree.
 
 Cleaned (unless ``dry_run``):
-- ingest runs still marked *running* whose process is gone → *interrupted*;
+- ingest runs, fixity audits and storage syncs still marked *running* whose process is gone →
+  *interrupted*;
 - storage intents of dead processes: the objects they name are deleted from every location (their
   package was never committed, so nothing visible refers to them), then the intent;
 - quarantine and staging folders of dead processes under ``work/``; the stores' temporary files when no
@@ -24,7 +25,15 @@ from pathlib import Path
 from sqlalchemy import select
 
 from archive_repo.catalog.db import transaction
-from archive_repo.catalog.models import File, IngestRun, Package, StorageCopy, StorageIntent, Submission
+from archive_repo.catalog.models import (
+    AuditRun,
+    File,
+    IngestRun,
+    Package,
+    StorageCopy,
+    StorageIntent,
+    Submission,
+)
 from archive_repo.config import Settings
 from archive_repo.ingest.catalog_access import writer_sessions
 from archive_repo.ingest.handover import receipt_paths, write_handover
@@ -94,6 +103,11 @@ def _interrupted_runs(settings: Settings, report: DoctorReport, dry_run: bool) -
             if not dry_run:
                 run.status = "interrupted"
             report.add("doctor.run_interrupted", not dry_run, run=run.id, pid=run.pid or "?")
+        for audit in session.scalars(select(AuditRun).where(AuditRun.status == "running")):
+            if audit.host == socket.gethostname() and not process_alive(audit.pid, audit.host):
+                if not dry_run:
+                    audit.status = "interrupted"
+                report.add("doctor.audit_interrupted", not dry_run, run=audit.id, kind=audit.kind)
     return live_here
 
 

@@ -338,6 +338,7 @@ class AuditRun(Base):
     finished_at: Mapped[datetime | None]
     operator: Mapped[str] = mapped_column(String(200))
     host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None]
     scope: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="running")
     checked_count: Mapped[int] = mapped_column(default=0)

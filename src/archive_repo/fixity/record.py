@@ -3,6 +3,7 @@ the copy's new state, and incidents with their recovery."""
 
 from __future__ import annotations
 
+import os
 import socket
 import uuid
 from datetime import datetime
@@ -24,7 +25,14 @@ from archive_repo.packages.premis import FAILURE, SUCCESS, software_agent
 
 
 def start_run(session: Session, kind: str, operator: str, scope: str) -> AuditRun:
-    run = AuditRun(kind=kind, operator=operator, host=socket.gethostname(), scope=scope, status="running")
+    run = AuditRun(
+        kind=kind,
+        operator=operator,
+        host=socket.gethostname(),
+        pid=os.getpid(),
+        scope=scope,
+        status="running",
+    )
     session.add(run)
     session.flush()
     return run

@@ -36,6 +36,7 @@ def upgrade() -> None:
         sa.Column("finished_at", _MOMENT, nullable=True),
         sa.Column("operator", sa.String(length=200), nullable=False),
         sa.Column("host", sa.String(length=255), nullable=True),
+        sa.Column("pid", sa.Integer(), nullable=True),
         sa.Column("scope", sa.Text(), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("checked_count", sa.Integer(), nullable=False),
