@@ -127,6 +127,7 @@ def catalog_state(url: str) -> dict[str, list[tuple]]:
                         Agency.name,
                         Fonds.code,
                         Fonds.name,
+                        Package.maintenance,
                     )
                     .outerjoin(previous, previous.id == Package.supersedes_id)
                     .outerjoin(Agency, Agency.id == Package.agency_id)
@@ -169,7 +170,13 @@ def catalog_state(url: str) -> dict[str, list[tuple]]:
                 "copies": _rows(
                     session,
                     select(
-                        Package.objid, File.path, StorageCopy.location, StorageCopy.key, StorageCopy.status
+                        Package.objid,
+                        File.path,
+                        StorageCopy.location,
+                        StorageCopy.key,
+                        StorageCopy.status,
+                        StorageCopy.version_id,
+                        StorageCopy.retain_until,
                     )
                     .join(File, File.id == StorageCopy.file_id)
                     .join(Package, Package.id == File.package_id),

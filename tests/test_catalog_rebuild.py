@@ -5,6 +5,8 @@ and the PREMIS event-log format round-trips exactly."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import shutil
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -30,6 +32,8 @@ from archive_repo.cli.common import guarded
 from archive_repo.config import Settings
 from archive_repo.i18n import message_keys
 from archive_repo.packages.premis import PREMIS_NS, subset_errors
+from archive_repo.storage.base import StorageError
+from archive_repo.storage.local import LocalStore
 from archive_repo.storage.registry import open_stores
 from archive_repo.xmlsafe import parse_xml_bytes
 from catalog_repo import LOCATIONS, catalog_state, copy_repository, folders, ingested_repository
@@ -61,7 +65,8 @@ def describe(summary: RebuildSummary) -> str:
 def with_copy_status(state: dict[str, list[tuple]], changes: dict[tuple[str, str, str], str]) -> list[tuple]:
     """The original's copies, with the status of the (objid, path, location) in ``changes`` replaced."""
     return sorted(
-        ((*row[:4], changes.get((row[0], row[1], row[2]), row[4])) for row in state["copies"]), key=repr
+        ((*row[:4], changes.get((row[0], row[1], row[2]), row[4]), *row[5:]) for row in state["copies"]),
+        key=repr,
     )
 
 
@@ -231,8 +236,6 @@ def test_premis_without_event_identifier_everywhere_is_reported(repository: Sett
 
 
 def test_a_location_without_the_aip_is_named(repository: Settings, tmp_path: Path) -> None:
-    import shutil
-
     folder = folders(repository)[3]
     a = repository.locations[0]
     shutil.rmtree(a.path / folder)
@@ -246,6 +249,160 @@ def test_a_location_without_the_aip_is_named(repository: Settings, tmp_path: Pat
     assert after["copies"] == sorted(
         (row for row in before["copies"] if not (row[0] == objid_of(folder) and row[2] == a.name)), key=repr
     )
+
+
+def damage_mets_label(settings: Settings, location: int, folder: str) -> None:
+    """Change METS.xml in one location so that it still parses (and still describes the AIP)."""
+    mets = settings.locations[location].path / folder / "METS.xml"
+    data = mets.read_bytes()
+    assert data.count(b'LABEL="CSIP"') == 1
+    mets.write_bytes(data.replace(b'LABEL="CSIP"', b'LABEL="CSIQ"'))
+
+
+def test_a_damaged_but_parsable_mets_in_the_first_location_is_outvoted(
+    repository: Settings, tmp_path: Path
+) -> None:
+    """Three locations, METS.xml damaged (still well-formed) in the first: the two others hold the
+    original, the catalog gets its SHA-256, and only the damaged copy is corrupt."""
+    folder = folders(repository)[0]
+    objid = objid_of(folder)
+    shutil.copytree(repository.locations[1].path, tmp_path / "c")
+    damage_mets_label(repository, 0, folder)
+    stores = [*open_stores(repository), LocalStore("local-3", tmp_path / "c")]
+    target = default_url(tmp_path / "rebuilt")
+    summary = rebuild_catalog(repository, stores, target)
+    assert not summary.errors, describe(summary)
+    assert [(w.message.key, w.aip, w.location) for w in summary.warnings] == [
+        ("backup.rebuild.copy_unreadable", folder, "local-1")
+    ]
+    assert "local-2, local-3" in summary.warnings[0].render("en")
+    assert "corrupt" in summary.warnings[0].render("en") and "{" not in summary.warnings[0].render("vi")
+    before, after = catalog_state(repository.catalog_url), catalog_state(target)
+    assert after["files"] == before["files"]  # METS.xml with the original's SHA-256
+    assert after["packages"] == before["packages"] and after["events"] == before["events"]
+    original = [row for row in after["copies"] if row[2] != "local-3"]
+    assert original == with_copy_status(before, {(objid, "METS.xml", "local-1"): "corrupt"})
+    third = [row for row in after["copies"] if row[2] == "local-3"]
+    assert [row[:2] + row[3:] for row in third] == [
+        row[:2] + row[3:] for row in before["copies"] if row[2] == "local-2"
+    ]
+
+
+def test_two_parsable_mets_copies_that_disagree_are_reported_not_guessed(
+    repository: Settings, tmp_path: Path
+) -> None:
+    """Two locations whose METS.xml differ, both well-formed, nothing recorded at ingest to tell which is
+    the original: the AIP is not restored (a person decides), nothing of it is recorded, exit 1."""
+    folder = folders(repository)[0]
+    damage_mets_label(repository, 0, folder)
+    target = default_url(tmp_path / "rebuilt")
+    result = run_cli("catalog", "rebuild", "-R", repository.home, "--db", target, "--format", "json")
+    assert result.returncode == 1, all_text(result)
+    import json
+
+    report = json.loads(result.stdout)
+    assert [(p["key"], p["severity"], p["aip"]) for p in report["problems"]] == [
+        ("backup.rebuild.mets_disagree", "error", folder)
+    ]
+    message = report["problems"][0]["message"]
+    good = hashlib.sha256((repository.locations[1].path / folder / "METS.xml").read_bytes()).hexdigest()
+    bad = hashlib.sha256((repository.locations[0].path / folder / "METS.xml").read_bytes()).hexdigest()
+    assert f"local-1: {bad}" in message and f"local-2: {good}" in message and "{" not in message
+    before, after = catalog_state(repository.catalog_url), catalog_state(target)
+    assert objid_of(folder) not in {row[0] for row in after["packages"]}
+    assert not [row for row in after["copies"] if row[0] == objid_of(folder)]
+    for table in ("packages", "files", "copies"):
+        assert after[table] == [row for row in before[table] if row[0] != objid_of(folder)], table
+    assert report["packages"] == report["aips_found"] - 1
+
+
+class FailingStore(LocalStore):
+    """A local location that answers listings but fails every read with ``error`` (under ``only``, if
+    given), counting the reads it was asked for."""
+
+    def __init__(self, name: str, root: Path, error: str, only: str | None = None) -> None:
+        super().__init__(name, root)
+        self.error, self.only, self.asked = error, only, 0
+
+    def _fail(self, key: str) -> None:
+        if self.only is None or key.startswith(self.only + "/"):
+            self.asked += 1
+            detail = "connection refused"
+            raise StorageError(self.error, location=self.name, key=key, code="500", detail=detail)
+
+    def stat(self, key: str, version_id: str | None = None) -> int | None:
+        self._fail(key)
+        return super().stat(key, version_id)
+
+    def open(self, key: str, version_id: str | None = None):  # noqa: ANN201
+        self._fail(key)
+        return super().open(key, version_id)
+
+    def digest(self, key: str, version_id: str | None = None):  # noqa: ANN201
+        self._fail(key)
+        return super().digest(key, version_id)
+
+
+def test_a_location_that_cannot_be_read_gets_no_copies_and_one_warning(
+    repository: Settings, tmp_path: Path
+) -> None:
+    """A location that answers the listing then cannot be read (down): not taken for a location where
+    every copy is missing; said once, and not asked again."""
+    a, b = repository.locations
+    down = FailingStore(b.name, b.path, "storage.unreachable")
+    target = default_url(tmp_path / "rebuilt")
+    summary = rebuild_catalog(repository, [LocalStore(a.name, a.path), down], target)
+    assert not summary.errors, describe(summary)
+    assert [(w.message.key, w.aip, w.location) for w in summary.warnings] == [
+        ("backup.rebuild.location_unreadable", None, b.name)
+    ]
+    text = summary.warnings[0].render("en")
+    assert "connection refused" in text and f"for {len(folders(repository))} AIP(s)" in text
+    assert "{" not in summary.warnings[0].render("vi")
+    assert down.asked == 1  # marked down at the first failure
+    assert summary.unreadable == {b.name: sorted(folders(repository))}
+    assert summary.copies == {"ok": summary.files}  # no "missing" copies made up for local-2
+    before, after = catalog_state(repository.catalog_url), catalog_state(target)
+    assert after["copies"] == [row for row in before["copies"] if row[2] == a.name]
+    assert after["packages"] == before["packages"] and after["files"] == before["files"]
+
+
+def test_a_read_error_on_one_aip_leaves_only_that_aips_copies_unrecorded(
+    repository: Settings, tmp_path: Path
+) -> None:
+    """A read error that is not the location's as a whole (a server error): that AIP gets no copies in
+    that location, the other AIPs are read there as usual."""
+    a, b = repository.locations
+    folder = folders(repository)[2]
+    failing = FailingStore(b.name, b.path, "storage.s3_error", only=folder)
+    target = default_url(tmp_path / "rebuilt")
+    summary = rebuild_catalog(repository, [LocalStore(a.name, a.path), failing], target)
+    assert not summary.errors, describe(summary)
+    assert [(w.message.key, w.location) for w in summary.warnings] == [
+        ("backup.rebuild.location_unreadable", b.name)
+    ]
+    assert folder in summary.warnings[0].render("en") and "for 1 AIP(s)" in summary.warnings[0].render("en")
+    assert summary.unreadable == {b.name: [folder]}
+    before, after = catalog_state(repository.catalog_url), catalog_state(target)
+    assert after["copies"] == [
+        row for row in before["copies"] if not (row[0] == objid_of(folder) and row[2] == b.name)
+    ]
+
+
+def test_the_metadata_read_is_compared_in_every_location(repository: Settings, tmp_path: Path) -> None:
+    """The EAD and PREMIS files are hashed in every location, not only where the AIP was read from: a
+    same-size damage in the second location is found although the first one was complete."""
+    folder = folders(repository)[1]
+    b = repository.locations[1]
+    path = "metadata/preservation/PREMIS.xml"
+    premis = b.path / folder / path
+    data = premis.read_bytes()
+    premis.write_bytes(data.replace(b"success", b"failure", 1))
+    target = default_url(tmp_path / "rebuilt")
+    summary = rebuild(repository, target)
+    assert not summary.problems, describe(summary)  # read from local-1, complete and intact
+    before, after = catalog_state(repository.catalog_url), catalog_state(target)
+    assert after["copies"] == with_copy_status(before, {(objid_of(folder), path, b.name): "corrupt"})
 
 
 # --------------------------------------------------------------------------------------------------

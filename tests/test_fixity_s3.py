@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -231,19 +232,32 @@ def test_catalog_rebuilt_from_the_s3_replicas(
     settings = load_settings(repo)
     with catalog(settings) as session:
         original = sorted(
-            (f.path, f.sha256, c.location, c.key)
+            (f.path, f.sha256, c.location, c.key, c.status, c.version_id, _seconds(c.retain_until))
             for f, c in session.execute(select(File, StorageCopy).join(StorageCopy))
         )
+        maintenance = set(session.scalars(select(Package.maintenance)))
     with catalog(replace(settings, catalog_url=target)) as session:
         rebuilt = sorted(
-            (f.path, f.sha256, c.location, c.key)
+            (f.path, f.sha256, c.location, c.key, c.status, c.version_id, _seconds(c.retain_until))
             for f, c in session.execute(select(File, StorageCopy).join(StorageCopy))
         )
         fixity_events = session.scalar(
             select(func.count()).select_from(PremisEvent).where(PremisEvent.detail.like("location %"))
         )
+        assert set(session.scalars(select(Package.maintenance))) == maintenance == {"01"}
+    # the object-locked location's copies come back with the version ingest wrote and its lock date
+    assert all(row[5] and row[6] for row in original if row[2] == "s3-a")
+    assert all(row[6] is None for row in original if row[2] == "s3-b")
     assert rebuilt == original
     assert fixity_events == len(original)
+
+
+def _seconds(moment: datetime | None) -> datetime | None:
+    """A lock date as S3 keeps it (whole seconds, UTC); the catalog kept what ingest asked for."""
+    if moment is None:
+        return None
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return moment.replace(microsecond=0)
 
 
 def test_renew_locks_extends_permanent_records_only(
@@ -289,3 +303,46 @@ def test_refused_credentials_are_unreachable_not_corruption(
     assert record["failed"] == 0 and record["incidents"] == []
     with catalog(load_settings(repo)) as session:
         assert {c.status for c in session.scalars(select(StorageCopy))} == {"ok"}
+
+
+def test_rebuild_takes_the_mets_whose_sha256_was_recorded_at_ingest(
+    repo: Path,
+    seaweed_pair,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],  # noqa: ANN001
+) -> None:
+    """METS.xml written over in the first location (still well-formed, a new version without the
+    SHA-256 that ingest records): two locations disagree, the SHA-256 recorded with the other location's
+    object tells which is the original; the damaged copy is corrupt, not the good one."""
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        mets = session.scalars(
+            select(StorageCopy).join(File).where(File.path == "METS.xml", StorageCopy.location == "s3-a")
+        ).one()
+        original = sorted(
+            (f.path, f.sha256, c.location, c.key, c.status, c.version_id)
+            for f, c in session.execute(select(File, StorageCopy).join(StorageCopy))
+        )
+    bucket_a = next(loc.s3.bucket for loc in settings.locations if loc.name == "s3-a")
+    client = seaweed_pair[0].client()
+    data = client.get_object(Bucket=bucket_a, Key=mets.key)["Body"].read()
+    assert data.count(b'LABEL="CSIP"') == 1
+    forged = client.put_object(Bucket=bucket_a, Key=mets.key, Body=data.replace(b'"CSIP"', b'"CSIQ"'))
+    target = f"sqlite:///{tmp_path / 'rebuilt.sqlite'}"
+    code, out = run(
+        capsys, "catalog", "rebuild", "-R", repo, "--db", target, "--format", "json", "--lang", "en"
+    )
+    assert code == 0, out
+    problems = json.loads(out)["problems"]
+    assert [(p["key"], p["location"]) for p in problems] == [("backup.rebuild.copy_unreadable", "s3-a")]
+    assert "recorded at ingest (s3-b)" in problems[0]["message"]
+    with catalog(replace(settings, catalog_url=target)) as session:
+        rebuilt = sorted(
+            (f.path, f.sha256, c.location, c.key, c.status, c.version_id)
+            for f, c in session.execute(select(File, StorageCopy).join(StorageCopy))
+        )
+    expected = [
+        (*row[:4], "corrupt", forged["VersionId"]) if (row[0], row[2]) == ("METS.xml", "s3-a") else row
+        for row in original
+    ]
+    assert rebuilt == expected  # the catalog's METS.xml SHA-256 is the original's

@@ -6,23 +6,34 @@ simply be run again):
 
 1. **Find** every AIP folder: the union of ``store.prefixes()`` over the locations, names starting with
    ``_`` (``_events/``) or ``.`` left out.
-2. **Order** them by the creation time in their METS header (then by OBJID): versions of a dossier are
+2. **Agree on METS.xml**: every location's METS.xml is read and hashed. The one taken is one that parses
+   as the AIP's METS and: has the SHA-256 recorded at ingest with the S3 objects (``x-amz-meta-sha256``,
+   authoritative when the S3 locations holding one agree on it); else is the one every copy holds, or the
+   one a strict majority of the copies hold. Otherwise nothing tells which copy is the original: the AIP
+   is reported and not restored (a person decides). A copy of METS.xml other than the one taken is
+   ``corrupt``, whatever else it holds.
+3. **Order** the AIPs by the creation time in the METS taken (then by OBJID): versions of a dossier are
    made from RECORDSTATUS in the order the AIPs were made, as ingest made them.
-3. **Read** each AIP from the first location holding a readable and complete copy (readable: METS.xml
-   and the representation METS parse with the safe XML parser, every metadata record and PREMIS file
-   they reference is there with the SIZE and SHA-256 the METS gives, and says what an AIP must say;
+4. **Read** each AIP from the first location holding the METS taken and a readable and complete copy
+   (readable: the representation METS parses with the safe XML parser, every metadata record and PREMIS
+   file they reference is there with the SIZE and SHA-256 the METS gives, and says what an AIP must say;
    complete: every file the METS list is there with its size). A location holding a damaged copy is
    reported and passed over; when no location holds a readable copy the AIP is reported (with what
    went wrong in each location) and skipped.
-4. **Record** it as ingest would have: the AIP is described as a :class:`ConvertedAip` and turned into
+5. **Record** it as ingest would have: the AIP is described as a :class:`ConvertedAip` and turned into
    the ``PackageInfo`` ingest commits (:func:`archive_repo.ingest.describe.describe`), whose rows are
    made by the ingest's own builders (:mod:`archive_repo.ingest.commit`); versions by
    :func:`archive_repo.ingest.versions.plan_version`. PRONOM formats and digital signatures come from
    the file objects of ``PREMIS_rep1.xml``, events and agents from both PREMIS files.
-5. **Copies**: for every location that holds the AIP folder, one row per file: ``ok`` when the object
-   is there with the catalog's size (and, for the metadata files read, the same content), ``missing``
-   when it is not there, ``corrupt`` when it is there with another size or content.
-6. **Events logged after ingest** (``_events/<folder>/*.xml``, :mod:`archive_repo.catalog.event_log`)
+6. **Copies**: for every location that holds the AIP folder, one row per file: ``ok`` when the object
+   is there with the catalog's size (and, for the metadata files read, which are hashed in every
+   location, the same content; for S3, the SHA-256 recorded with the object when there is one),
+   ``missing`` when it is not there, ``corrupt`` when it is there with another size or content. An S3
+   copy gets the VersionId and object-lock date of the object's current version (a local one none). A
+   location that cannot be read (anything but an object not being there: down, credentials, denied, a
+   server or I/O error) gets no row for the AIP concerned, and is named once in the summary
+   (``RebuildSummary.unreadable``); one that will fail every read is not asked again.
+7. **Events logged after ingest** (``_events/<folder>/*.xml``, :mod:`archive_repo.catalog.event_log`)
    in any location are added, deduplicated by identifier. A copy's ``verified_at`` is the latest
    successful fixity check, replication or recovery logged for it in its location (else the ingest
    time); a copy whose latest logged fixity check failed is ``corrupt``.
@@ -37,6 +48,8 @@ from __future__ import annotations
 import hashlib
 import posixpath
 import re
+import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -87,6 +100,11 @@ from archive_repo.xmlsafe import XmlProblem, parse_xml_bytes
 AIP_PROFILES = ("AIP_hoso", "AIP_tailieu")
 MAX_METADATA_BYTES = 256 * 1024 * 1024  # one METS, EAD or PREMIS file (a bigger one is not ours)
 STAT_THREADS = 8  # object stores answer stat() over the network: ask several at once
+MISSING = "storage.missing"  # the only storage error that means an object is not there
+# Storage errors after which every read of the location would fail: it is not asked again in this rebuild.
+LOCATION_DOWN = frozenset(
+    {"storage.unreachable", "storage.credentials", "storage.denied", "storage.no_bucket"}
+)
 _PAD_KINDS = {
     "PAdES (CMS, ETSI.CAdES.detached)": "PAdES",
     "PDF PKCS#7 (adbe.pkcs7.detached)": "PKCS7",
@@ -157,6 +175,8 @@ class RebuildSummary:
     problems: list[RebuildProblem] = field(default_factory=list)
     not_recovered: tuple[str, ...] = NOT_RECOVERED
     unlisted: set[str] = field(default_factory=set)  # locations whose content could not be listed
+    # Locations that could not be read (down, denied, …) -> the AIP folders with no copy recorded there.
+    unreadable: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def errors(self) -> list[RebuildProblem]:
@@ -200,6 +220,20 @@ class _Unreadable(Exception):
         self.reason = Message(f"backup.reason.{key}", params)
 
 
+class _LocationError(Exception):
+    """The location could not be read (down, credentials, denied, an I/O error…), which says nothing
+    about its copy: no copy is recorded there for the AIP. ``down``: every later read would fail too."""
+
+    def __init__(self, detail: str, down: bool = False) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.down = down
+
+    @classmethod
+    def of(cls, exc: StorageError) -> _LocationError:
+        return cls(exc.message("en"), exc.message_key in LOCATION_DOWN)
+
+
 @dataclass(frozen=True)
 class _Ref:
     """One file an AIP's METS lists, with the fixity the METS gives it."""
@@ -231,7 +265,8 @@ class _Header:
 def _read_bytes(
     store: Store, folder: str, path: str, expected: _Ref | None = None, read: dict[str, str] | None = None
 ) -> bytes:
-    """One metadata file; ``read`` (if given) records the SHA-256 of what was read, good or not."""
+    """One metadata file; ``read`` (if given) records the SHA-256 of what was read, good or not.
+    :class:`_LocationError` when the store cannot be read (anything but the object not being there)."""
     try:
         key = aip_key(folder, path)
         size = store.stat(key)
@@ -242,7 +277,9 @@ def _read_bytes(
         with store.open(key) as reader:
             data = reader.read(MAX_METADATA_BYTES + 1)
     except StorageError as exc:
-        raise _Unreadable("io", path=path, detail=exc.message("en")) from None
+        if exc.message_key == MISSING:
+            raise _Unreadable("missing", path=path) from None
+        raise _LocationError.of(exc) from None
     except OSError as exc:
         raise _Unreadable("io", path=path, detail=str(exc)) from None
     digest = hashlib.sha256(data).hexdigest()
@@ -268,13 +305,6 @@ def _moment(text: str | None) -> datetime | None:
     except ValueError:
         return None
     return moment if moment.tzinfo is not None else None
-
-
-def _header(store: Store, folder: str) -> _Header:
-    """OBJID and creation time from the root METS (the first pass: ordering)."""
-    root = _parse(_read_bytes(store, folder, "METS.xml"), "METS.xml")
-    objid, header = _check_root(root, folder)
-    return _Header(folder, objid, _moment(header.get("CREATEDATE")))
 
 
 def _check_root(root: etree._Element, folder: str) -> tuple[str, etree._Element]:
@@ -467,15 +497,21 @@ def _premis(
 
 
 def _read_aip(
-    store: Store, folder: str, summary: RebuildSummary, variants: dict[str, str], read: dict[str, str]
+    store: Store,
+    folder: str,
+    mets: _Ref,
+    summary: RebuildSummary,
+    variants: dict[str, str],
+    read: dict[str, str],
 ) -> _Aip:
-    """Everything the catalog needs about the AIP ``folder``, read from ``store``; :class:`_Unreadable`
-    when this copy cannot be used. ``read`` gets the SHA-256 of every file read, even when it fails."""
-    mets_data = _read_bytes(store, folder, "METS.xml", read=read)
-    mets_sha = read["METS.xml"]
+    """Everything the catalog needs about the AIP ``folder``, read from ``store`` whose METS.xml must be
+    ``mets`` (the one the locations agree on); :class:`_Unreadable` when this copy cannot be used,
+    :class:`_LocationError` when the location cannot be read. ``read`` gets the SHA-256 of every file
+    read, even when it fails."""
+    mets_data = _read_bytes(store, folder, "METS.xml", mets, read)
     root = _parse(mets_data, "METS.xml")
     objid, header = _check_root(root, folder)
-    files = {"METS.xml": _Ref("METS.xml", len(mets_data), mets_sha, "application/xml")}
+    files = {"METS.xml": mets}
     rep_mets_path = None
     package_ead = None
     for ref, group_use, kind in _refs(root, "METS.xml"):
@@ -581,75 +617,381 @@ def _discover(stores: list[Store], summary: RebuildSummary) -> dict[str, list[St
     return dict(sorted(holders.items()))
 
 
-def _stat_all(store: Store, folder: str, paths: Iterable[str], pool: Executor) -> dict[str, int | None]:
-    """The size of each object (None: not there, or not readable), several asked at once."""
+@dataclass(frozen=True)
+class _Found:
+    """What a location holds under one key (its current version, in a versioned store)."""
 
-    def one(path: str) -> tuple[str, int | None]:
-        try:
-            return path, store.stat(aip_key(folder, path))
-        except StorageError:
+    size: int
+    sha256: str = ""  # S3: the SHA-256 recorded with the object when it was written ("" where unknown)
+    version_id: str | None = None
+    retain_until: datetime | None = None
+
+
+def _has_records(store: Store) -> bool:
+    """The store keeps the SHA-256, version and object-lock date of an object (S3 ``recorded``)."""
+    return callable(getattr(store, "recorded", None))
+
+
+def _look(store: Store, key: str) -> _Found | None:
+    """The object under ``key`` (None: not there); :class:`_LocationError` when the store cannot say."""
+    try:
+        if _has_records(store):  # one HEAD: size, SHA-256 recorded at write, version, object lock
+            recorded = store.recorded(key)  # type: ignore[attr-defined]
+            if recorded is None:
+                return None
+            return _Found(recorded.size, recorded.sha256 or "", recorded.version_id, recorded.retain_until)
+        size = store.stat(key)
+        return None if size is None else _Found(size)
+    except StorageError as exc:
+        if exc.message_key == MISSING:
+            return None
+        raise _LocationError.of(exc) from None
+    except Exception as exc:  # noqa: BLE001 - whatever the store raised: reported, never a traceback
+        raise _LocationError(_describe(exc)) from None
+
+
+def _look_all(store: Store, folder: str, paths: Iterable[str], pool: Executor) -> dict[str, _Found | None]:
+    """What the location holds for each path (None: not there), several asked at once;
+    :class:`_LocationError` when the store cannot be read (the other questions are then dropped)."""
+    failed = threading.Event()
+
+    def one(path: str) -> tuple[str, _Found | _LocationError | None]:
+        if failed.is_set():
             return path, None
+        try:
+            key = aip_key(folder, path)
+        except StorageError:
+            return path, None  # no object can have such a key
+        try:
+            return path, _look(store, key)
+        except _LocationError as error:
+            failed.set()
+            return path, error
 
-    return dict(pool.map(one, list(paths)))
+    found: dict[str, _Found | None] = {}
+    error: _LocationError | None = None
+    for path, result in pool.map(one, list(paths)):
+        if isinstance(result, _LocationError):
+            error = error or result
+        else:
+            found[path] = result
+    if error is not None:
+        raise error
+    return found
+
+
+class _Unread:
+    """Locations that could not be read (other than an object not being there): no copy is recorded
+    there for the AIPs concerned, and this is said once per location at the end of the rebuild."""
+
+    def __init__(self) -> None:
+        self.details: dict[str, str] = {}  # location -> the first error
+        self.aips: dict[str, dict[str, None]] = {}  # location -> AIP folders without copies there
+        self.down: set[str] = set()  # every read would fail: not asked again
+
+    def note(self, location: str, folder: str, error: _LocationError | None = None) -> None:
+        if error is not None:
+            self.details.setdefault(location, error.detail)
+            if error.down:
+                self.down.add(location)
+        self.aips.setdefault(location, {})[folder] = None
+
+    def reason(self, location: str) -> Message:
+        return Message("backup.reason.location_unreadable", {"detail": self.details.get(location, "-")})
+
+    def report(self, summary: RebuildSummary) -> None:
+        for location, folders in self.aips.items():
+            summary.unreadable[location] = list(folders)
+            summary.warning(
+                "backup.rebuild.location_unreadable",
+                location=location,
+                detail=self.details.get(location, "-"),
+                count=len(folders),
+                aips=_some(list(folders)),
+            )
+
+
+def _some(items: list[str], limit: int = 5) -> str:
+    return ", ".join(items[:limit]) + (" …" if len(items) > limit else "")
+
+
+# --------------------------------------------------------------------------------------------------
+# which METS.xml is the original
+
+
+@dataclass
+class _MetsCopy:
+    """One location's METS.xml of an AIP."""
+
+    digest: str | None = None  # SHA-256 of what was read (None: nothing could be read)
+    size: int | None = None
+    header: _Header | None = None  # set when it parses as this AIP's METS
+    reason: Message | None = None  # why it cannot be used (missing, not well-formed, not this AIP…)
+    recorded: str = ""  # S3: the SHA-256 recorded with the object when it was written
+
+
+@dataclass
+class _Vote:
+    """Which METS.xml of an AIP is the original, as its copies tell (see :func:`_decide`)."""
+
+    folder: str
+    copies: dict[str, _MetsCopy] = field(default_factory=dict)  # by location, those that could be read
+    unread: set[str] = field(default_factory=set)  # locations that could not be read
+    mets: _Ref | None = None  # the METS.xml taken
+    header: _Header | None = None
+    basis: str = ""  # "all" the copies agree | "majority" of them | the SHA-256 "recorded" at ingest
+    recorded_in: list[str] = field(default_factory=list)  # locations holding a recorded SHA-256
+    error: tuple[str, dict[str, Any]] | None = None  # (message key, params) when none can be taken
+
+
+def _mets_copy(store: Store, folder: str) -> _MetsCopy:
+    """Read and hash one location's METS.xml; :class:`_LocationError` when the location cannot be read."""
+    copy = _MetsCopy()
+    if _has_records(store):
+        found = _look(store, aip_key(folder, "METS.xml"))
+        copy.recorded = found.sha256 if found is not None else ""
+    try:
+        data = _read_bytes(store, folder, "METS.xml")
+    except _Unreadable as problem:
+        copy.reason = problem.reason
+        return copy
+    copy.digest, copy.size = hashlib.sha256(data).hexdigest(), len(data)
+    try:
+        objid, header = _check_root(_parse(data, "METS.xml"), folder)
+        copy.header = _Header(folder, objid, _moment(header.get("CREATEDATE")))
+    except _Unreadable as problem:
+        copy.reason = problem.reason
+    return copy
+
+
+def _vote(folder: str, stores: list[Store], unread: _Unread, pool: Executor) -> _Vote:
+    """Read the METS.xml of ``folder`` in every location holding it, and decide which is the original."""
+    vote = _Vote(folder)
+
+    def one(store: Store) -> tuple[Store, _MetsCopy | _LocationError]:
+        try:
+            return store, _mets_copy(store, folder)
+        except _LocationError as error:
+            return store, error
+        except Exception as exc:  # noqa: BLE001 - a copy nobody foresaw: reported, never a traceback
+            return store, _MetsCopy(reason=Message("backup.reason.unexpected", {"detail": _describe(exc)}))
+
+    for store in stores:
+        if store.name in unread.down:
+            unread.note(store.name, folder)
+            vote.unread.add(store.name)
+    for store, result in pool.map(one, [s for s in stores if s.name not in vote.unread]):
+        if isinstance(result, _LocationError):
+            unread.note(store.name, folder, result)
+            vote.unread.add(store.name)
+        else:
+            vote.copies[store.name] = result
+    _decide(vote, unread)
+    return vote
+
+
+def _decide(vote: _Vote, unread: _Unread) -> None:
+    """The METS.xml taken is one that parses as this AIP's METS and that:
+
+    * has the SHA-256 recorded at ingest with the S3 objects (``x-amz-meta-sha256``), authoritative when
+      the locations holding one agree on it (no copy with it: the AIP is not restored);
+    * else, is the one all copies hold, or the one a majority of them hold;
+    * else nothing tells which copy is the original: the AIP is not restored (a person decides).
+    """
+    parsed = {location: copy for location, copy in vote.copies.items() if copy.header is not None}
+    if not parsed:
+        tried = [
+            *((location, copy.reason) for location, copy in vote.copies.items() if copy.reason is not None),
+            *((location, unread.reason(location)) for location in sorted(vote.unread)),
+        ]
+        vote.error = ("backup.rebuild.aip_unreadable", {"tried": _Reasons(tuple(tried))})
+        return
+    counts = Counter(copy.digest for copy in parsed.values())
+    vote.recorded_in = [location for location, copy in vote.copies.items() if copy.recorded]
+    recorded = {vote.copies[location].recorded for location in vote.recorded_in}
+    if len(recorded) == 1:
+        (digest,) = recorded
+        if digest not in counts:
+            vote.error = (
+                "backup.rebuild.mets_unrecorded",
+                {"locations": ", ".join(vote.recorded_in), "sha256": digest},
+            )
+            return
+        vote.basis = "all" if len(counts) == 1 else "recorded"
+    else:
+        digest, held = counts.most_common(1)[0]
+        if len(counts) == 1:
+            vote.basis = "all"
+        elif held * 2 > len(parsed):
+            vote.basis = "majority"
+        else:
+            found = "; ".join(f"{location}: {copy.digest}" for location, copy in parsed.items())
+            vote.error = ("backup.rebuild.mets_disagree", {"digests": found})
+            return
+    taken = next(copy for copy in parsed.values() if copy.digest == digest)
+    vote.mets = _Ref("METS.xml", taken.size or 0, digest or "", "application/xml")
+    vote.header = taken.header
+
+
+# --------------------------------------------------------------------------------------------------
+# choosing the copy to read, and what every location holds
 
 
 @dataclass
 class _Chosen:
     aip: _Aip
-    sizes: dict[str, dict[str, int | None]]  # location -> path -> size found
+    found: dict[str, dict[str, _Found | None]]  # location -> path -> what is there
     corrupt: dict[str, set[str]]  # location -> paths whose content was read and is not the AIP's
+    unread: set[str]  # locations that could not be read: no copies recorded there
 
 
 def _choose(
-    folder: str, holders: list[Store], summary: RebuildSummary, variants: dict[str, str], pool: Executor
+    vote: _Vote,
+    holders: list[Store],
+    summary: RebuildSummary,
+    variants: dict[str, str],
+    pool: Executor,
+    unread: _Unread,
 ) -> _Chosen | None:
-    """Read the AIP from the first location with a readable, complete copy (else the first readable)."""
-    failures: list[tuple[Store, Message]] = []
-    fallback: _Aip | None = None
-    sizes: dict[str, dict[str, int | None]] = {}
-    chosen: _Aip | None = None
+    """Read the AIP from the first location with the original METS.xml and a readable, complete copy
+    (else the first readable one); then see what every location holds of it."""
+    folder = vote.folder
+    if vote.error is not None or vote.mets is None:
+        key, params = vote.error or ("backup.rebuild.aip_unreadable", {"tried": "-"})
+        summary.error(key, folder, **params)
+        return None
+    mets = vote.mets
+    skipped = set(vote.unread)
+    failures: list[tuple[str, Message]] = []
     attempts: dict[str, dict[str, str]] = {}  # location -> what was read there (path -> SHA-256)
+    candidates: list[Store] = []
     for store in holders:
+        copy = vote.copies.get(store.name)
+        if copy is None or store.name in unread.down:
+            unread.note(store.name, folder)
+            skipped.add(store.name)
+            continue
+        attempts[store.name] = {"METS.xml": copy.digest} if copy.digest is not None else {}
+        if copy.digest == mets.sha256:
+            candidates.append(store)
+        elif copy.reason is not None:
+            failures.append((store.name, copy.reason))
+        else:
+            failures.append((store.name, _outvoted(vote)))
+    found: dict[str, dict[str, _Found | None]] = {}
+    chosen: _Aip | None = None
+    fallback: _Aip | None = None
+    for store in candidates:
         attempts[store.name] = {}
         try:
-            aip = _read_aip(store, folder, summary, variants, attempts[store.name])
+            aip = _read_aip(store, folder, mets, summary, variants, attempts[store.name])
+            found[store.name] = _look_all(store, folder, aip.files, pool)
         except _Unreadable as problem:
-            failures.append((store, problem.reason))
+            failures.append((store.name, problem.reason))
+            continue
+        except _LocationError as error:
+            unread.note(store.name, folder, error)
+            skipped.add(store.name)
             continue
         except Exception as exc:  # noqa: BLE001 - a copy nobody foresaw: reported, never a traceback
-            failures.append((store, Message("backup.reason.unexpected", {"detail": _describe(exc)})))
+            failures.append((store.name, Message("backup.reason.unexpected", {"detail": _describe(exc)})))
             continue
-        sizes[store.name] = _stat_all(store, folder, aip.files, pool)
-        if all(sizes[store.name][p] == ref.size for p, ref in aip.files.items()):
+        if all(_size(found[store.name].get(p)) == ref.size for p, ref in aip.files.items()):
             chosen = aip
             break
         fallback = fallback or aip
     if chosen is None and fallback is not None:
         chosen = fallback
-        missing = sorted(p for p, s in sizes[chosen.store.name].items() if s != chosen.files[p].size)
+        here = found[chosen.store.name]
+        missing = sorted(p for p, ref in chosen.files.items() if _size(here.get(p)) != ref.size)
         summary.warning(
-            "backup.rebuild.incomplete_everywhere",
-            folder,
-            source=chosen.store.name,
-            paths=", ".join(missing[:5]) + (" …" if len(missing) > 5 else ""),
+            "backup.rebuild.incomplete_everywhere", folder, source=chosen.store.name, paths=_some(missing)
         )
     if chosen is None:
-        tried = _Reasons(tuple((store.name, reason) for store, reason in failures))
-        summary.error("backup.rebuild.aip_unreadable", folder, tried=tried)
+        tried = [*failures, *((location, unread.reason(location)) for location in sorted(skipped))]
+        summary.error("backup.rebuild.aip_unreadable", folder, tried=_Reasons(tuple(tried)))
         return None
-    for store, reason in failures:
+    for location, reason in failures:
         summary.warning(
-            "backup.rebuild.copy_unreadable", folder, store.name, reason=reason, source=chosen.store.name
+            "backup.rebuild.copy_unreadable", folder, location, reason=reason, source=chosen.store.name
         )
-    corrupt: dict[str, set[str]] = {}
     for store in holders:
-        if store.name not in sizes:
-            sizes[store.name] = _stat_all(store, folder, chosen.files, pool)
-        read = attempts.get(store.name, {})
-        corrupt[store.name] = {
-            p for p, sha in read.items() if p in chosen.files and sha != chosen.files[p].sha256
-        }
-    return _Chosen(chosen, sizes, corrupt)
+        if store.name in skipped or store.name in found:
+            continue
+        try:
+            found[store.name] = _look_all(store, folder, chosen.files, pool)
+        except _LocationError as error:
+            unread.note(store.name, folder, error)
+            skipped.add(store.name)
+    _hash_metadata(chosen, holders, found, attempts, skipped, unread, pool)
+    corrupt = {
+        location: {p for p, sha in read.items() if p in chosen.files and sha != chosen.files[p].sha256}
+        for location, read in attempts.items()
+        if location not in skipped
+    }
+    return _Chosen(chosen, {k: v for k, v in found.items() if k not in skipped}, corrupt, skipped)
+
+
+def _size(found: _Found | None) -> int | None:
+    return None if found is None else found.size
+
+
+def _outvoted(vote: _Vote) -> Message:
+    """Why a copy whose METS.xml parses was not taken."""
+    if vote.basis == "recorded":
+        return Message("backup.reason.mets_not_recorded", {"locations": ", ".join(vote.recorded_in)})
+    digest = vote.mets.sha256 if vote.mets is not None else None
+    taken = [location for location, copy in vote.copies.items() if copy.digest == digest]
+    return Message("backup.reason.mets_outvoted", {"locations": ", ".join(taken)})
+
+
+def _hash_metadata(
+    chosen: _Aip,
+    holders: list[Store],
+    found: dict[str, dict[str, _Found | None]],
+    attempts: dict[str, dict[str, str]],
+    skipped: set[str],
+    unread: _Unread,
+    pool: Executor,
+) -> None:
+    """Hash, in every location, the metadata files whose content the rebuild read (from the chosen
+    copy), so that a copy with the right size but other content is known corrupt; into ``attempts``."""
+    paths = [p for p in attempts[chosen.store.name] if p != "METS.xml"]
+    todo = [
+        (store, path)
+        for store in holders
+        if store.name not in skipped and store.name != chosen.store.name
+        for path in paths
+        if path not in attempts[store.name] and _size(found[store.name].get(path)) == chosen.files[path].size
+    ]
+
+    failed: set[str] = set()  # locations that could not be read: not asked further
+
+    def one(item: tuple[Store, str]) -> tuple[Store, str, str | _LocationError | None]:
+        store, path = item
+        if store.name in failed:
+            return store, path, None
+        try:
+            return store, path, store.digest(aip_key(chosen.folder, path)).sha256
+        except StorageError as exc:
+            if exc.message_key == MISSING:
+                return store, path, None
+            failed.add(store.name)
+            return store, path, _LocationError.of(exc)
+        except Exception as exc:  # noqa: BLE001 - whatever the store raised: reported, never a traceback
+            failed.add(store.name)
+            return store, path, _LocationError(_describe(exc))
+
+    for store, path, result in pool.map(one, todo):
+        if isinstance(result, _LocationError):
+            if store.name not in skipped:
+                unread.note(store.name, chosen.folder, result)
+                skipped.add(store.name)
+        elif result is None:
+            if store.name not in failed:
+                found[store.name][path] = None  # gone since it was listed
+        else:
+            attempts[store.name][path] = result
 
 
 @dataclass(frozen=True)
@@ -701,27 +1043,27 @@ def _logged_events(
     return sorted(found.values(), key=lambda e: (e.occurred_at, e.identifier))
 
 
-def _headers(
-    holders: dict[str, list[Store]], summary: RebuildSummary, progress: Progress | None
-) -> list[_Header | str]:
-    """The restore order: AIPs by creation time then OBJID; folders whose METS nowhere reads come last
-    (as their names: the restore pass reports them)."""
-    headers: list[_Header] = []
-    unknown: list[str] = []
+def _scan(
+    holders: dict[str, list[Store]],
+    unread: _Unread,
+    pool: Executor,
+    progress: Progress | None,
+) -> tuple[list[str], dict[str, _Vote]]:
+    """Which METS.xml is the original for every AIP, and the restore order: AIPs by creation time then
+    OBJID (from the METS taken); folders without one come last (the restore pass reports them)."""
+    votes: dict[str, _Vote] = {}
     for done, (folder, stores) in enumerate(holders.items(), start=1):
-        for store in stores:
-            try:
-                headers.append(_header(store, folder))
-                break
-            except Exception:  # noqa: BLE001 - reported by the restore pass, which reads it again
-                continue
-        else:
-            unknown.append(folder)
+        votes[folder] = _vote(folder, stores, unread, pool)
         if progress is not None:
             progress("scan", done, len(holders))
     far = datetime.max.replace(tzinfo=UTC)
-    headers.sort(key=lambda h: (h.created or far, h.objid))
-    return [*headers, *unknown]
+    headers = sorted(
+        (vote.header for vote in votes.values() if vote.header is not None and vote.error is None),
+        key=lambda h: (h.created or far, h.objid),
+    )
+    order = [header.folder for header in headers]
+    taken = set(order)
+    return [*order, *(folder for folder in votes if folder not in taken)], votes
 
 
 def rebuild_catalog(
@@ -741,16 +1083,18 @@ def rebuild_catalog(
             refuse_unless_empty(session.connection(), url)
             holders = _discover(stores, summary)
             summary.aips_found = len(holders)
-            order = _headers(holders, summary, progress)
-            for done, item in enumerate(order, start=1):
-                folder = item if isinstance(item, str) else item.folder
-                chosen = _choose(folder, holders[folder], summary, variants, pool)
+            unread = _Unread()
+            order, votes = _scan(holders, unread, pool, progress)
+            for done, folder in enumerate(order, start=1):
+                chosen = _choose(votes.pop(folder), holders[folder], summary, variants, pool, unread)
                 if chosen is not None:
-                    _restore(session, settings, stores, holders[folder], chosen, summary)
+                    readable = [s for s in stores if s.name not in unread.down]
+                    _restore(session, settings, readable, holders[folder], chosen, summary)
                 session.expunge_all()
                 if progress is not None:
                     progress("restore", done, len(order))
-            _orphan_logs(stores, set(holders), summary)
+            _orphan_logs([s for s in stores if s.name not in unread.down], set(holders), summary)
+            unread.report(summary)
             _count(session, summary)
     except SQLAlchemyError as exc:
         raise RebuildError("backup.rebuild.database", url=safe_url(url), detail=_first_line(exc)) from None
@@ -904,6 +1248,7 @@ def _add_logged(
                 outcome=event.outcome,
                 detail=event.detail,
                 agent=agent,
+                location=event.location,
             )
         )
         added += 1
@@ -923,13 +1268,19 @@ def _copies(
         if event.type in _VERIFYING_EVENTS and event.file_path and event.location:
             history.setdefault((event.file_path, event.location), []).append(event)
     for store in holders:
-        sizes = chosen.sizes[store.name]
+        if store.name in chosen.unread:
+            continue  # the location could not be read: no copy recorded (said once, in the summary)
+        here = chosen.found[store.name]
         damaged = chosen.corrupt.get(store.name, set())
         for path, file in by_path.items():
-            size = sizes.get(path)
-            if size is None:
+            found = here.get(path)
+            if found is None:
                 status = "missing"
-            elif size != file.size or path in damaged:
+            elif (
+                found.size != file.size
+                or path in damaged
+                or (found.sha256 and found.sha256 != file.sha256)  # S3: not the object that was written
+            ):
                 status = "corrupt"
             else:
                 status = "ok"
@@ -947,7 +1298,12 @@ def _copies(
             ):
                 status, verified_at = "corrupt", None
             copy = StorageCopy(
-                location=store.name, key=aip_key(aip.folder, path), status=status, verified_at=verified_at
+                location=store.name,
+                key=aip_key(aip.folder, path),
+                status=status,
+                verified_at=verified_at,
+                version_id=found.version_id if found is not None else None,
+                retain_until=found.retain_until if found is not None else None,
             )
             if aip.created is not None:
                 copy.created_at = aip.created
