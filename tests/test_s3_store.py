@@ -390,6 +390,10 @@ def test_registry_opens_both_kinds(seaweed: SeaweedServer, bucket: str, tmp_path
 def test_local_store_speaks_the_extended_protocol(tmp_path: Path) -> None:
     store = LocalStore("local-1", tmp_path / "store")
     source = write(tmp_path / "a.txt", b"abc")
+    with pytest.raises(StorageError) as unmounted:  # the root is made by init / add-location, never here
+        store.put_file("aip/a.txt", source)
+    assert unmounted.value.message_key == "storage.unreachable" and not (tmp_path / "store").exists()
+    (tmp_path / "store").mkdir()
     stored = store.put_file("aip/a.txt", source, retain_until=datetime.now(UTC) + timedelta(days=1))
     assert stored.version_id is None and stored.retain_until is None
     assert not store.supports_object_lock()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from archive_repo.catalog.db import transaction
 from archive_repo.catalog.models import AuditRun, FixityCheck, Incident, StorageCopy, utcnow
@@ -341,19 +342,7 @@ def _repair_one(
             incident = session.get(Incident, incident_id)
             incident.outcome, incident.recovered_at = "recovered", utcnow()
             incident.source_location = source.location
-            agent = software_agent_row(session)
-            session.add(
-                new_event(
-                    task.package_id,
-                    task.file_id,
-                    "recovery",
-                    SUCCESS,
-                    detail,
-                    agent,
-                    run_id=report.run_id,
-                    location=task.location,
-                )
-            )
+            _add_recovery_event(session, report, task, SUCCESS, detail)
         report.repaired += 1
         _note_incident(report, result, incident_id, "recovered", source.location, detail)
         return
@@ -368,21 +357,17 @@ def _unrecoverable(settings: Settings, report: AuditReport, result: CheckResult,
     with transaction(writer_sessions(settings.catalog_url)) as session:
         incident = session.get(Incident, incident_id)
         incident.outcome = "unrecoverable"
-        agent = software_agent_row(session)
-        session.add(
-            new_event(
-                task.package_id,
-                task.file_id,
-                "recovery",
-                FAILURE,
-                detail,
-                agent,
-                run_id=report.run_id,
-                location=task.location,
-            )
-        )
+        _add_recovery_event(session, report, task, FAILURE, detail)
     report.unrecoverable += 1
     _note_incident(report, result, incident_id, "unrecoverable", None, detail)
+
+
+def _add_recovery_event(
+    session: Session, report: AuditReport, task: CopyTask, outcome: str, detail: str
+) -> None:
+    agent = software_agent_row(session)
+    event_args = (task.package_id, task.file_id, "recovery", outcome, detail, agent)
+    session.add(new_event(*event_args, run_id=report.run_id, location=task.location))
 
 
 def _note_incident(
