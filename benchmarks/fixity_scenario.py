@@ -82,16 +82,19 @@ def docs_for(mib: float) -> int:
     return docs
 
 
-def ensure_sips(work: Path, sizes_mib: list[float], rebuild: bool) -> dict[float, bench.Sip]:
-    """One SIP_hoso per size, documents 1..n of a shared pool; the pool is removed once they are built."""
+def ensure_sips(
+    work: Path, wanted: list[tuple[float, int]], rebuild: bool
+) -> dict[tuple[float, int], bench.Sip]:
+    """One SIP_hoso per (MiB, variant): documents 1..n of a shared pool of PDFs; variants > 0 are other
+    dossiers (OBJID, fileCode) with the same documents. The pool is removed once the SIPs are built."""
     from archive_repo.sip.builder import build_sip
     from archive_repo.sip.description import load_description
 
     pool = work / "pdfs-1-8mb"
-    sips: dict[float, bench.Sip] = {}
-    for mib in sizes_mib:
+    sips: dict[tuple[float, int], bench.Sip] = {}
+    for mib, variant in wanted:
         docs = docs_for(mib)
-        tag = f"{docs}x1-8mb"
+        tag = f"{docs}x1-8mb" + (f"-{variant}" if variant else "")
         base = work / f"sip-{tag}"
         objid = "uuid-" + str(uuid.uuid5(uuid.NAMESPACE_URL, f"archive-repo-fixity-benchmark/{tag}")).upper()
         folder = base / "out" / objid
@@ -110,14 +113,22 @@ def ensure_sips(work: Path, sizes_mib: list[float], rebuild: bool) -> dict[float
             base.mkdir(parents=True)
             description = base / "description.toml"
             mean = sum(doc_mib(i) for i in range(1, docs + 1)) / docs
-            description.write_text(bench._description_toml(docs, mean, objid, pool), encoding="utf-8")
+            text = bench._description_toml(docs, mean, objid, pool)
+            if variant:  # another dossier: its own fileCode, so its own arcFileCode and docCodes
+                code = 'fileCode = "H49.64.33.2024.15"'
+                if code not in text:
+                    raise SystemExit(f"benchmark failed: {code} not in run._description_toml's output")
+                text = text.replace(code, f'fileCode = "H49.64.33.2024.{1000 + variant}"')
+            description.write_text(text, encoding="utf-8")
             print(f"  building SIP {tag} with archive_repo.sip.builder.build_sip ...", flush=True)
             started = time.perf_counter()
             build_sip(load_description(description), base / "out")
             print(f"  built in {time.perf_counter() - started:.1f} s", flush=True)
             marker.write_text(json.dumps(expected))
         files = bench._list_files(folder)
-        sips[mib] = bench.Sip(docs, mib / docs, folder, None, files, sum(p.stat().st_size for p in files))
+        sips[(mib, variant)] = bench.Sip(
+            docs, mib / docs, folder, None, files, sum(p.stat().st_size for p in files)
+        )
     shutil.rmtree(pool, ignore_errors=True)  # every SIP holds its own copies of the PDFs
     return sips
 
@@ -158,16 +169,16 @@ def add_s3(repo: Path, name: str, server: Any, bucket: str, lock: str) -> None:
     )  # fmt: skip
 
 
-def ingest_into(repo: Path, sip: bench.Sip) -> float:
-    """Ingest ``sip`` (untimed set-up; the time is printed); the benchmark fails unless it is accepted."""
+def ingest_into(repo: Path, sips: list[bench.Sip]) -> float:
+    """Ingest ``sips`` (untimed set-up); the benchmark fails unless every one is accepted."""
     report = repo.parent / f"{repo.name}-ingest.json"
     started = time.perf_counter()
-    command = [*bench.archive_repo_command(), "ingest", "-R", str(repo), str(sip.folder), "--no-progress"]
-    command += ["--format", "json"]
+    command = [*bench.archive_repo_command(), "ingest", "-R", str(repo), *(str(s.folder) for s in sips)]
+    command += ["--no-progress", "--format", "json"]
     with open(report, "wb") as out:
         code = subprocess.run(command, stdout=out, env=s3_env()).returncode
     seconds = time.perf_counter() - started
-    ingest.check_ingest(report, 1)(ingest.TreeRun(seconds, 0, code))
+    ingest.check_ingest(report, len(sips))(ingest.TreeRun(seconds, 0, code))
     return seconds
 
 
@@ -321,10 +332,33 @@ def audit_sides(
 
 
 @dataclass
-class AuditResult:
-    """One size of part 1 or 2: the measurements by mode, and the audited volume."""
+class Dataset:
+    """What a repository holds: one or more of the generated SIPs."""
 
-    sip: bench.Sip
+    sips: list[bench.Sip]
+    role: str  # "small", "large" (every worker count tried, cold too) or "many" (several AIPs: warm only)
+
+    @property
+    def bytes(self) -> int:
+        return sum(s.total_bytes for s in self.sips)
+
+    @property
+    def label(self) -> str:
+        first = self.sips[0]
+        if len(self.sips) == 1:
+            return f"{self.bytes / 1e6:.0f} MB (1 AIP: {first.docs} docs, {len(first.files)} files)"
+        return f"{self.bytes / 1e6:.0f} MB ({len(self.sips)} AIPs of {first.docs} docs)"
+
+    @property
+    def key(self) -> str:
+        return f"{self.bytes // 1_000_000}mb-{len(self.sips)}aip"
+
+
+@dataclass
+class AuditResult:
+    """One data set of part 1 or 2: the measurements by mode, and the audited volume."""
+
+    data: Dataset
     copies: int
     bytes: int
     files_reference: int
@@ -348,10 +382,11 @@ class IngestResult:
 def _measure_audits(
     result: AuditResult, sides: list[ingest.Side], repeat: int, cold: bool, meter: CpuMeter | None
 ) -> None:
-    """A warm-up run of every side, then warm runs of every side and cold runs of the main two."""
+    """A warm-up run of the main two sides (the others read the same files), then warm runs of every
+    side and cold runs of the main two."""
     main_sides = [s for s in sides if s.key in (result.reference_key, result.audit_keys[0])]
-    print("    warm-up run of each side", flush=True)
-    ingest.measure(sides, 1, cold=False)
+    print("    warm-up run of the reference and the main audit", flush=True)
+    ingest.measure(main_sides, 1, cold=False)
     for target in result.targets.values():
         target.reported.clear()
     for mode, chosen in [("warm", sides)] + ([("cold", main_sides)] if cold else []):
@@ -381,28 +416,46 @@ def _print_runs(measured: dict[str, ingest.Measured], mode: str) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
+def _audit_one(
+    data: Dataset,
+    key: str,
+    repo: Path,
+    roots: list[Path],
+    location: str | None,
+    scratch: Path,
+    args: argparse.Namespace,
+    cores: int,
+    cold: bool,
+    meter: CpuMeter | None,
+) -> AuditResult:
+    """Measure the audits of ``repo`` (the data already ingested) against ``sha256sum`` over ``roots``."""
+    files = stored_files(roots)
+    target = Target(len(files), sum(p.stat().st_size for p in files))
+    workers = args.workers if data.role == "large" else args.workers[:1]
+    reference, audits, targets = audit_sides(
+        key, repo, roots, target, workers, cores, scratch, location, meter
+    )
+    result = AuditResult(
+        data, target.copies, target.bytes, len(files), reference.key, [s.key for s in audits]
+    )
+    result.targets = targets
+    print(f"  {key}: {target.copies} copies to audit, {target.bytes / 1e6:.0f} MB", flush=True)
+    _measure_audits(result, [reference, *audits], args.repeat, cold and data.role == "large", meter)
+    return result
+
+
 def part_local(
-    sips: dict[float, bench.Sip], scratch: Path, args: argparse.Namespace, cores: int, cold: bool
+    datasets: list[Dataset], scratch: Path, args: argparse.Namespace, cores: int, cold: bool
 ) -> list[AuditResult]:
     results = []
-    for mib, sip in sips.items():
-        repo = scratch / f"repo-local-{mib:g}"
-        print(f"  local: ingest {sip.total_bytes / 1e6:.0f} MB into {repo} (2 local locations)", flush=True)
+    for data in datasets:
+        repo = scratch / f"repo-local-{data.key}"
+        print(f"  local: ingest {data.label} into {repo} (2 local locations)", flush=True)
         ingest.init_repository(repo, 2)
-        seconds = ingest_into(repo, sip)
+        seconds = ingest_into(repo, data.sips)
         roots = [repo / "store-a", repo / "store-b"]
-        files = stored_files(roots)
-        target = Target(len(files), sum(p.stat().st_size for p in files))
-        workers = args.workers if mib == max(sips) else args.workers[:1]
-        reference, audits, targets = audit_sides(
-            f"local-{mib:g}", repo, roots, target, workers, cores, scratch, None, None
-        )
-        result = AuditResult(
-            sip, target.copies, target.bytes, len(files), reference.key, [s.key for s in audits]
-        )
-        result.setup_seconds, result.targets = seconds, targets
-        print(f"  local {mib:g} MiB: {target.copies} copies, {target.bytes / 1e6:.0f} MB", flush=True)
-        _measure_audits(result, [reference, *audits], args.repeat, cold, None)
+        result = _audit_one(data, f"local-{data.key}", repo, roots, None, scratch, args, cores, cold, None)
+        result.setup_seconds = seconds
         results.append(result)
         shutil.rmtree(repo, ignore_errors=True)
     return results
@@ -414,7 +467,7 @@ def part_local(
 
 
 def part_s3_audit(
-    sips: dict[float, bench.Sip],
+    datasets: list[Dataset],
     scratch: Path,
     args: argparse.Namespace,
     cores: int,
@@ -426,27 +479,16 @@ def part_s3_audit(
     meter = CpuMeter(lambda: [server])
     results = []
     try:
-        for mib, sip in sips.items():
-            repo = scratch / f"repo-s3-{mib:g}"
-            print(
-                f"  s3-audit: ingest {sip.total_bytes / 1e6:.0f} MB into {repo} (local-1 + s3-1)", flush=True
-            )
+        for data in datasets:
+            repo = scratch / f"repo-s3-{data.key}"
+            print(f"  s3-audit: ingest {data.label} into {repo} (local-1 + s3-1)", flush=True)
             ingest.init_repository(repo, 1)
-            add_s3(repo, "s3-1", server, f"audit-{mib:g}mb-{uuid.uuid4().hex[:8]}", args.audit_lock)
+            add_s3(repo, "s3-1", server, f"audit-{data.key}-{uuid.uuid4().hex[:8]}", args.audit_lock)
             set_copies(repo, 2)
-            seconds = ingest_into(repo, sip)
-            files = stored_files([repo / "store"])
-            target = Target(len(files), sum(p.stat().st_size for p in files))
-            workers = args.workers if mib == max(sips) else args.workers[:1]
-            reference, audits, targets = audit_sides(
-                f"s3-{mib:g}", repo, [repo / "store"], target, workers, cores, scratch, "s3-1", meter
-            )
-            result = AuditResult(
-                sip, target.copies, target.bytes, len(files), reference.key, [s.key for s in audits]
-            )
-            result.setup_seconds, result.targets = seconds, targets
-            print(f"  s3-audit {mib:g} MiB: {target.copies} copies, {target.bytes / 1e6:.0f} MB", flush=True)
-            _measure_audits(result, [reference, *audits], args.repeat, cold, meter)
+            seconds = ingest_into(repo, data.sips)
+            key = f"s3-{data.key}"
+            result = _audit_one(data, key, repo, [repo / "store"], "s3-1", scratch, args, cores, cold, meter)
+            result.setup_seconds = seconds
             results.append(result)
             shutil.rmtree(repo, ignore_errors=True)
     finally:
@@ -540,7 +582,7 @@ def ingest_sides(
     references = [
         s
         for s in ingest.sides_for(case, scratch, args.ingest_workers, cores, False, warmup_sip)
-        if not s.is_ingest
+        if not s.is_ingest and s.key != "ref_sync"  # no local fsync to compare with here
     ]
 
     def warm_sip() -> None:
@@ -644,7 +686,8 @@ def ingest_sides(
         after=after_ingest,
         warm=warm_ingest,
     )
-    return [*references, upload_side(1), upload_side(2), ingest_s3]
+    uploads = [upload_side(1)] if args.upload_one else []
+    return [*references, *uploads, upload_side(2), ingest_s3]
 
 
 def part_s3_ingest(
@@ -674,8 +717,9 @@ def part_s3_ingest(
     result = IngestResult(case)
     try:
         sides = ingest_sides(case, sip, scratch, args, cores, warmup_sip, pair, meter)
-        print(f"  s3-ingest: {sip.total_bytes / 1e6:.0f} MB, warm-up run of each side", flush=True)
-        ingest.measure(sides, 1, cold=False)
+        if not rewarm:  # with it, every warm run starts from a drop and a read-back of what it reads
+            print(f"  s3-ingest: {sip.total_bytes / 1e6:.0f} MB, warm-up run of each side", flush=True)
+            ingest.measure(sides, 1, cold=False)
         meter.runs.clear()
         for mode in ["warm"] + (["cold"] if cold else []):
             print(f"  s3-ingest: {mode}, best of {args.ingest_repeat}", flush=True)
@@ -723,7 +767,7 @@ def _audit_table(results: list[AuditResult], mode: str, goal: float, s3: bool) -
         reported = reported[: len(audit.runs)] if mode == "warm" else reported[-len(audit.runs) :]
         own = max((d["bytes_checked"] / d["seconds"] for d in reported if d.get("seconds")), default=0.0)
         row = [
-            f"{r.sip.total_bytes / 1e6:.0f} MB ({r.sip.docs} docs, {len(r.sip.files)} files)",
+            r.data.label,
             f"{r.copies} / {r.bytes / 1e6:.0f} MB",
             f"{bench.fmt_s(ref.best)} ({_spread([x.wall for x in ref.runs])})",
             _mbps(r.bytes, ref.best),
@@ -830,7 +874,7 @@ def _ingest_table(result: IngestResult, mode: str) -> str:
 def _goal_line(name: str, results: list[AuditResult], goal: float) -> str:
     if not results:
         return f"- {name}: not measured."
-    largest = max(results, key=lambda r: r.bytes)
+    largest = max((r for r in results if r.data.role != "many"), key=lambda r: r.bytes)
     parts = []
     for mode in ("warm", "cold"):
         if mode in largest.modes:
@@ -842,14 +886,11 @@ def _goal_line(name: str, results: list[AuditResult], goal: float) -> str:
         >= goal
         for mode in largest.modes
     )
-    rss = [
-        f"{r.modes['warm'][r.audit_keys[0]].rss_mb:.0f} MB at {r.sip.total_bytes / 1e6:.0f} MB"
-        for r in results
-    ]
+    rss = [f"{r.modes['warm'][r.audit_keys[0]].rss_mb:.0f} MB with {r.data.label}" for r in results]
     verdict = "**met** ✅" if met else "**not met** ❌"
     return (
-        f"- {name} ≥ {goal * 100:.0f} % of parallel `sha256sum` ({largest.sip.total_bytes / 1e6:.0f} MB "
-        f"of AIP files): {', '.join(parts)} — {verdict}. Audit peak RSS: {'; '.join(rss)}."
+        f"- {name} ≥ {goal * 100:.0f} % of parallel `sha256sum` ({largest.data.bytes / 1e6:.0f} MB "
+        f"of AIP files): {', '.join(parts)} — {verdict}. Audit peak RSS (warm): {'; '.join(rss)}."
     )
 
 
@@ -898,7 +939,11 @@ def render(
         "**Data:** a SIP_hoso generated by `benchmarks/fixity_scenario.py` (cached in "
         "`benchmarks/work/fixity/`): one-page PDFs with incompressible padding of 1 to 8 MiB (sizes "
         "cycling 3, 8, 1, 6, 2, 7, 4, 5 MiB), built by `archive_repo.sip.builder.build_sip`; the AIP "
-        "adds METS/PREMIS/EAD files. The smaller SIP is the first documents of the larger one.",
+        "adds METS/PREMIS/EAD files. The smaller SIP is the first documents of the larger one; the "
+        "*N AIPs* data set is N dossiers (own OBJID and fileCode) of those same documents, as much data as "
+        "the larger SIP in AIPs of the smaller one's size: the audit's memory follows the largest AIP (its "
+        "METS compared with the catalog, its event log), so this row, not the larger single AIP, shows "
+        "whether the peak RSS grows with the volume audited (audited warm only, main `--workers` only).",
         "",
         "**Method:** every side is one subprocess, timed from start to exit (Python start-up and imports "
         "included); best wall time of "
@@ -910,10 +955,11 @@ def render(
         "*Own timer*: `bytes_checked / seconds` from the audit's JSON (the checks only, without start-up, "
         "planning and the final event logs). Peak RSS: GNU `/usr/bin/time -f %M` (`wait4()`), largest over "
         "the runs; *tree*: the summed RSS of the process tree sampled every 50 ms. *Warm*: a warm-up run of "
-        "every side first, so the stores (and SeaweedFS's volume files) are in the page cache. "
+        "the reference and the main audit first, so the stores (and SeaweedFS's volume files) are in the "
+        "page cache. "
         + (
-            "*Cold*: `sync; echo 3 > /proc/sys/vm/drop_caches` before every run (the reference and the "
-            f"`--workers {main}` audit only; a guest-level drop, the host may still cache). "
+            "*Cold*: `sync; echo 3 > /proc/sys/vm/drop_caches` before every run (the large SIP only, the "
+            f"reference and the `--workers {main}` audit; a guest-level drop, the host may still cache). "
             if cold
             else "*Cold* not measured (`--no-cold`, or `/proc/sys/vm/drop_caches` not writable). "
         )
@@ -926,9 +972,9 @@ def render(
         out += [
             f"### 1. Fixity audit, local store (2 local locations, `--all`, `--workers {main}`)",
             "",
-            "One repository per size made by `archive-repo init --store A --store B` (locations `local-1`, "
-            "`local-2` on the same disk), the SIP ingested (untimed): the audit reads both copies of every "
-            "AIP file.",
+            "One repository per data set made by `archive-repo init --store A --store B` (locations "
+            "`local-1`, `local-2` on the same disk), the SIP(s) ingested (untimed): the audit reads both "
+            "copies of every AIP file.",
             "",
         ]
         for mode in ("warm", "cold"):
@@ -938,7 +984,7 @@ def render(
         out += [
             f"### 2. Fixity audit, S3 location on SeaweedFS (`--all --location s3-1`, `--workers {main}`)",
             "",
-            "One `weed mini` server; one repository per size with its local store (`local-1`) and an S3 "
+            "One `weed mini` server; one repository per data set with its local store (`local-1`) and an S3 "
             f"location `s3-1` (`storage add-location --object-lock {args.audit_lock} --create-bucket`), "
             "`copies = 2`, the SIP ingested (untimed). The audit reads the S3 copies only (GET, streamed "
             "in 1 MiB chunks); the reference hashes the same bytes in the local store.",
@@ -947,7 +993,7 @@ def render(
         for mode in ("warm", "cold"):
             if any(mode in r.modes for r in s3):
                 out += [f"**{mode} cache**", "", _audit_table(s3, mode, GOAL_S3, True), ""]
-    tried = [r for r in (local[-1:] + s3[-1:]) if len(r.audit_keys) > 1]
+    tried = [r for r in local + s3 if r.data.role == "large" and len(r.audit_keys) > 1]
     if tried:
         out += ["### Worker counts tried (largest size, warm cache)", ""]
         for r, name in [(r, "local store" if r in local else "S3 location") for r in tried]:
@@ -962,13 +1008,15 @@ def render(
             "`storage add-location s3-a … --object-lock compliance --create-bucket` on server 1, "
             "`s3-b … --object-lock off` on server 2, `storage remove-location local-1`, `copies = 2`. "
             "References as in the ingest scenario (`ingest_scenario.sides_for`): `cp -r` of the SIP, then "
-            "`sha256sum` of the copy (one process: **the reference**; ×N; with `sync FILE…` before); and a "
+            "`sha256sum` of the copy (one process: **the reference**; and ×N with `xargs -P`); and a "
             "plain Python script doing boto3 `client.upload_file(path, bucket, key)` for every SIP file, "
             "one file after the other (default transfer settings: one PUT per file below 8 MB, multipart "
-            "above), to one bucket, or to a bucket on each server. "
+            "above), to a bucket on each server (and to one bucket only, with `--upload-one`). "
             + (
                 "*Warm*: before every run, `drop_caches`, then every SIP file read back (and for the ingest "
-                "a 1-document ingest into a throw-away local repository), as in the ingest scenario. "
+                "a 1-document ingest into a throw-away local repository, for the uploads an `import boto3`), "
+                "as in the ingest scenario, so a run starts from the file-system state of a cold one with "
+                "its inputs cached (no separate warm-up round). "
                 if rewarm
                 else "*Warm*: each side ran once beforehand; `sync` before every run. "
             )
@@ -1003,6 +1051,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "%(default)s)",
     )
     p.add_argument(
+        "--aips",
+        type=int,
+        default=None,
+        help="also audit --mb of data as this many AIPs of --small-mb each, to show that the peak RSS "
+        "depends on the largest AIP, not on the volume (0: skip; default: mb / small-mb)",
+    )
+    p.add_argument(
         "--workers",
         default=None,
         help="comma-separated `fixity audit --workers` values; the first is the main one, the others are "
@@ -1021,7 +1076,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--only", default=",".join(PARTS), help=f"comma-separated parts to run (default {','.join(PARTS)})"
     )
     p.add_argument("--no-cold", dest="cold", action="store_false", help="skip the dropped-page-cache runs")
-    p.add_argument("--no-ingest-cold", dest="ingest_cold", action="store_false", help="part 3: warm only")
+    p.add_argument(
+        "--ingest-cold", action="store_true", help="part 3: cold runs too (default: warm only, for time)"
+    )
+    p.add_argument(
+        "--upload-one",
+        action="store_true",
+        help="part 3: also the plain upload to one bucket (default: only to a bucket on each server)",
+    )
     p.add_argument("--quick", action="store_true", help="smoke test: 64 MiB and 16 MiB, one run, --no-write")
     p.add_argument("--rebuild", action="store_true", help="regenerate the cached SIPs")
     p.add_argument("--work", type=Path, default=bench.DEFAULT_WORK, help="work dir (default benchmarks/work)")
@@ -1055,22 +1117,35 @@ def cmd_fixity(args: argparse.Namespace) -> int:
         print("note: cannot write /proc/sys/vm/drop_caches; measuring warm cache only", flush=True)
     fingerprints = [ingest.source_fingerprint()]
     print(f"archive_repo source fingerprint {fingerprints[0]}", flush=True)
-    sizes = sorted({args.mb, *([args.small_mb] if args.small_mb else [])})
+    aips = 0
+    if args.small_mb:
+        aips = round(args.mb / args.small_mb) if args.aips is None else args.aips
+    wanted = [(args.mb, 0)] + [(args.small_mb, v) for v in range(max(1, aips))] * bool(args.small_mb)
     servers: list[Any] = []  # every SeaweedFS server running, stopped in the finally
     started = time.perf_counter()
     try:
-        sips = ensure_sips(work, sizes, args.rebuild)
-        for mib, sip in sips.items():
-            print(
-                f"SIP {mib:g} MiB: {sip.folder} ({sip.docs} docs, {sip.total_bytes / 1e6:.0f} MB)", flush=True
-            )
-        local = part_local(sips, scratch, args, cores, cold) if "local" in parts else []
-        s3 = part_s3_audit(sips, scratch, args, cores, cold, servers) if "s3-audit" in parts else []
+        sips = ensure_sips(work, wanted, args.rebuild)
+        for sip in sips.values():
+            print(f"SIP {sip.folder} ({sip.docs} docs, {sip.total_bytes / 1e6:.0f} MB)", flush=True)
+        datasets = [Dataset([sips[(args.mb, 0)]], "large")]
+        if args.small_mb:
+            datasets.insert(0, Dataset([sips[(args.small_mb, 0)]], "small"))
+        if aips > 1:
+            datasets.append(Dataset([sips[(args.small_mb, v)] for v in range(aips)], "many"))
+        durations = [f"set-up {time.perf_counter() - started:.0f} s"]
+        mark = time.perf_counter()
+        local = part_local(datasets, scratch, args, cores, cold) if "local" in parts else []
+        durations.append(f"local {time.perf_counter() - mark:.0f} s")
+        mark = time.perf_counter()
+        s3 = part_s3_audit(datasets, scratch, args, cores, cold, servers) if "s3-audit" in parts else []
+        durations.append(f"s3-audit {time.perf_counter() - mark:.0f} s")
+        mark = time.perf_counter()
         s3_ingest = None
         if "s3-ingest" in parts:
             s3_ingest = part_s3_ingest(
-                sips[max(sips)], work, scratch, args, cores, cold and args.ingest_cold, can_drop, servers
+                sips[(args.mb, 0)], work, scratch, args, cores, cold and args.ingest_cold, can_drop, servers
             )
+        durations.append(f"s3-ingest {time.perf_counter() - mark:.0f} s")
         fingerprints.append(ingest.source_fingerprint())
         import boto3
 
@@ -1082,7 +1157,8 @@ def cmd_fixity(args: argparse.Namespace) -> int:
         }
         command = "python benchmarks/run.py " + " ".join(shlex.quote(a) for a in sys.argv[1:])
         section = render(local, s3, s3_ingest, info, command, args, cold, can_drop)
-        section = section.rstrip() + f"\n\n*Whole benchmark: {time.perf_counter() - started:.0f} s.*\n"
+        whole = f"{time.perf_counter() - started:.0f} s ({', '.join(durations)})"
+        section = section.rstrip() + f"\n\n*Whole benchmark: {whole}.*\n"
         print()
         print(section)
         if not args.no_write:

@@ -39,6 +39,10 @@ from archive_repo.storage.replicate import replicate, set_aside
 
 EXIT_UNRECOVERABLE = 3
 _BATCH = 200
+# Copies queued per worker thread: enough that the pool keeps reading while this thread writes a batch to
+# the catalog (tens of ms), few enough bytes that a run stopped by --max-time ends soon after.
+_QUEUED_PER_WORKER = 16
+_QUEUED_BYTES_PER_WORKER = 64 * 1024 * 1024
 QUARANTINE = "_quarantine"
 
 Progress = Callable[[int, int], None]  # (bytes just checked, copies just checked)
@@ -174,14 +178,17 @@ def _check_all(
     progress: Progress | None,
     mets_check: MetsCheck,
 ) -> Iterator[CheckResult]:
-    """Check ``tasks`` on ``options.workers`` threads, keeping a few in flight per worker."""
+    """Check ``tasks`` on ``options.workers`` threads, keeping enough queued (``_room``) that they go on
+    reading while this thread records a batch in the catalog."""
     limits = _Limits(options)
     pending: set[Future[CheckResult]] = set()
+    queued_bytes = 0
     queue = iter(tasks)
-    with ThreadPoolExecutor(max_workers=max(1, options.workers)) as pool:
+    workers = max(1, options.workers)
+    with ThreadPoolExecutor(max_workers=workers) as pool:
         try:
             while True:
-                while len(pending) < 2 * options.workers and report.stopped_by is None:
+                while _room(len(pending), queued_bytes, workers) and report.stopped_by is None:
                     task = next(queue, None)
                     if task is None:
                         break
@@ -194,12 +201,15 @@ def _check_all(
                         continue
                     limits.pace()
                     limits.submitted_bytes += task.size
-                    pending.add(pool.submit(check_copy, stores.get(task.location), task, mets_check))
+                    queued_bytes += task.size
+                    store = stores.get(task.location)
+                    pending.add(pool.submit(_check, store, task, mets_check, report.locations_down))
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
                 for future in done:
                     result = future.result()
+                    queued_bytes -= result.task.size
                     if result.location_down:
                         report.locations_down.setdefault(result.task.location, result.detail or "")
                     if progress is not None:
@@ -210,6 +220,24 @@ def _check_all(
                 future.cancel()
             raise
     report.not_checked += sum(1 for _ in queue)
+
+
+def _room(pending: int, queued_bytes: int, workers: int) -> bool:
+    """Whether to queue one more copy: at least two per worker, then up to the queue's limits."""
+    if pending < 2 * workers:
+        return True
+    return pending < _QUEUED_PER_WORKER * workers and queued_bytes < _QUEUED_BYTES_PER_WORKER * workers
+
+
+def _check(store: Store | None, task: CopyTask, mets_check: MetsCheck, down: dict[str, str]) -> CheckResult:
+    """``check_copy`` on a worker thread; a copy queued before its location was found down is not read
+    (it would only wait for the same failure) but reported unreachable, as the later ones are."""
+    if task.location in down:
+        return CheckResult(task, UNREACHABLE, detail=down[task.location])
+    result = check_copy(store, task, mets_check)
+    if result.location_down:
+        down.setdefault(task.location, result.detail or "")
+    return result
 
 
 def _batches(results: Iterator[CheckResult]) -> Iterator[list[CheckResult]]:
@@ -227,6 +255,10 @@ def _record(settings: Settings, report: AuditReport, batch: list[CheckResult]) -
     with transaction(writer_sessions(settings.catalog_url)) as session:
         run = session.get(AuditRun, report.run_id)
         agent = software_agent_row(session)
+        # The batch's copies in one query, held here (the identity map only keeps weak references):
+        # record_check's session.get() then finds each in the map instead of a SELECT and an autoflush.
+        ids = [result.task.copy_id for result in batch]
+        _held = session.scalars(select(StorageCopy).where(StorageCopy.id.in_(ids))).all()
         for result in batch:
             record_check(session, run, result, agent)
             _count(report, result)
