@@ -249,16 +249,7 @@ def _integer(
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError("config.bad_value", path=str(path), key=_setting(section, name))
-    if not low <= value <= high:
-        raise ConfigError(
-            "config.out_of_range",
-            path=str(path),
-            key=_setting(section, name),
-            value=value,
-            low=low,
-            high=high,
-        )
-    return value
+    return _in_range(value, section, name, path, low, high)
 
 
 def _number(
@@ -267,15 +258,13 @@ def _number(
     value = table.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ConfigError("config.bad_value", path=str(path), key=_setting(section, name))
+    return _in_range(value, section, name, path, low, high)
+
+
+def _in_range(value: Any, section: str, name: str, path: Path, low: float, high: float) -> Any:
     if not low <= value <= high:
-        raise ConfigError(
-            "config.out_of_range",
-            path=str(path),
-            key=_setting(section, name),
-            value=value,
-            low=low,
-            high=high,
-        )
+        key = _setting(section, name)
+        raise ConfigError("config.out_of_range", path=str(path), key=key, value=value, low=low, high=high)
     return value
 
 
