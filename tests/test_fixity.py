@@ -224,6 +224,10 @@ def test_report_and_english(repo: Path, capsys: pytest.CaptureFixture[str]) -> N
 
 
 def test_storage_sync_fills_a_new_location(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(capsys, "fixity", "audit", "-R", repo, "--all")[0] == 0  # an earlier audit's event logs
+    earlier_logs = sorted(
+        p.relative_to(repo / "store-a") for p in (repo / "store-a" / "_events").rglob("*.xml")
+    )
     config = repo / "archive-repo.toml"
     config.write_text(
         config.read_text(encoding="utf-8")
@@ -238,9 +242,12 @@ def test_storage_sync_fills_a_new_location(repo: Path, capsys: pytest.CaptureFix
     code, out = run(capsys, "storage", "sync", "-R", repo, "--format", "json")
     done = json.loads(out)
     assert code == 0 and done["copied"] == plan["planned"] and done["failures"] == []
+    assert done["event_logs_copied"] == len(earlier_logs) > 0
     for path in (repo / "store-a").rglob("*"):
         if path.is_file() and "_events" not in path.parts:
             assert (repo / "store-c" / path.relative_to(repo / "store-a")).read_bytes() == path.read_bytes()
+    for log in earlier_logs:  # the history of checks made before the location existed came along
+        assert (repo / "store-c" / log).read_bytes() == (repo / "store-a" / log).read_bytes()
     with catalog(load_settings(repo)) as session:
         replications = session.scalars(select(PremisEvent).where(PremisEvent.type == "replication")).all()
         assert len(replications) == plan["planned"]

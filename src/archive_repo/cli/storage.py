@@ -109,6 +109,7 @@ def sync_command(
         "copied_bytes": report.copied_bytes,
         "failures": report.failures,
         "under_replicated": report.under_replicated,
+        "event_logs_copied": report.logs_copied,
         "seconds": round(report.seconds, 3),
     }
     if output_format == "json":

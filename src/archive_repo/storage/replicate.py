@@ -50,16 +50,24 @@ def replicate(
         temporary.unlink(missing_ok=True)
 
 
-def set_aside(store: Store, key: str, aside_key: str, work_dir: Path, version_id: str | None = None) -> None:
-    """Copy what ``store`` holds under ``key`` to ``aside_key`` in the same store, as it is (no checks):
-    a copy about to be replaced is kept, in case it was the good one after all."""
+def copy_as_is(
+    source: Store, key: str, target: Store, target_key: str, work_dir: Path, version_id: str | None = None
+) -> None:
+    """Copy ``key`` of ``source`` to ``target_key`` of ``target`` byte for byte, with no digest to check
+    against (the repository's own logs, or a copy set aside)."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix="aside-", dir=work_dir)
+    handle, name = tempfile.mkstemp(prefix="copy-", dir=work_dir)
     temporary = Path(name)
     try:
-        with os.fdopen(handle, "wb") as writer, store.open(key, version_id) as reader:
+        with os.fdopen(handle, "wb") as writer, source.open(key, version_id) as reader:
             while chunk := reader.read(CHUNK):
                 writer.write(chunk)
-        store.put_file(aside_key, temporary)
+        target.put_file(target_key, temporary)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def set_aside(store: Store, key: str, aside_key: str, work_dir: Path, version_id: str | None = None) -> None:
+    """Keep what ``store`` holds under ``key`` as ``aside_key`` in the same store, as it is: a copy about
+    to be replaced is kept, in case it was the good one after all."""
+    copy_as_is(store, key, store, aside_key, work_dir, version_id)

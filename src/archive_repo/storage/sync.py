@@ -29,12 +29,13 @@ from archive_repo.packages.premis import SUCCESS
 from archive_repo.storage.base import StorageError, Store, StoredObject, aip_key
 from archive_repo.storage.policy import retain_until
 from archive_repo.storage.registry import open_stores
-from archive_repo.storage.replicate import replicate
+from archive_repo.storage.replicate import copy_as_is, replicate
 
 Progress = Callable[[int], None]
 _PAGE = 1000
 _BATCH = 100
 # Errors that say a whole location cannot be used now (see fixity/check.py).
+EVENT_LOGS = "_events"
 _LOCATION_DOWN = ("storage.unreachable", "storage.credentials", "storage.denied", "storage.no_bucket")
 
 
@@ -73,6 +74,7 @@ class SyncReport:
     seconds: float = 0.0
     status: str = "running"
     locations_down: dict[str, str] = field(default_factory=dict)
+    logs_copied: int = 0  # earlier runs' event logs copied to a location that lacked them
 
     @property
     def exit_code(self) -> int:
@@ -184,6 +186,7 @@ def run_sync(
                     _collect(settings, report, pending, done_batch, progress, FIRST_COMPLETED)
             _collect(settings, report, pending, done_batch, progress, ALL_COMPLETED)
         _record(settings, report, done_batch)
+        _copy_event_logs(settings, stores, _wanted(settings, targets), report)
         write_event_logs(
             settings,
             stores,
@@ -231,6 +234,31 @@ def _collect(
     if len(done_batch) >= _BATCH:
         _record(settings, report, done_batch)
         done_batch.clear()
+
+
+def _copy_event_logs(
+    settings: Settings, stores: dict[str, Store], wanted: list[str], report: SyncReport
+) -> None:
+    """Give every wanted location the event logs the others hold (a new location starts without the
+    history of earlier audits)."""
+    readable = [store for store in stores.values() if store.name not in report.locations_down]
+    for name in wanted:
+        target = stores.get(name)
+        if target is None or name in report.locations_down:
+            continue
+        try:
+            held = set(target.keys(EVENT_LOGS + "/"))
+            for source in readable:
+                if source is target:
+                    continue
+                for key in source.keys(EVENT_LOGS + "/"):
+                    if key not in held:
+                        copy_as_is(source, key, target, key, settings.work_dir / "sync")
+                        held.add(key)
+                        report.logs_copied += 1
+        except StorageError as exc:
+            failure = {"objid": "-", "path": EVENT_LOGS, "location": name, "detail": exc.message("en")}
+            report.failures.append(failure)
 
 
 def _copy_one(
