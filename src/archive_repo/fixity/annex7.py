@@ -21,7 +21,6 @@ from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_RIGHT
-from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
@@ -31,7 +30,6 @@ from reportlab.platypus import (
     LongTable,
     PageBreak,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
 )
@@ -41,11 +39,8 @@ from archive_repo.errors import ArchiveRepoError
 from archive_repo.i18n import LANGUAGES, has_message, translate
 
 # The handover record's font lookup, font embedding, "page X of Y" canvas and atomic write, reused as is.
-from archive_repo.ingest.receipt import ReceiptError, find_bold_font, find_unicode_font
-from archive_repo.ingest.receipt import _write_atomically as write_atomically
-from archive_repo.ingest.receipt_pdf import MARGIN, WIDTH
-from archive_repo.ingest.receipt_pdf import _NumberedCanvas as NumberedCanvas
-from archive_repo.ingest.receipt_pdf import _register as register_font
+from archive_repo.ingest.receipt import ReceiptError, find_bold_font, find_unicode_font, write_atomically
+from archive_repo.ingest.receipt_pdf import WIDTH, NumberedCanvas, a4_document, register_font
 
 TEXT_WIDTH = 96
 UNRECOVERABLE_MARK = "!!"
@@ -527,20 +522,13 @@ def _pdf_bytes(facts: _Facts) -> bytes:
     s = _Styles(font, bold)
     t = facts.t
     buffer = BytesIO()
-    document = SimpleDocTemplate(
+    document = a4_document(
         buffer,
-        pagesize=A4,
-        leftMargin=MARGIN,
-        rightMargin=MARGIN,
-        topMargin=MARGIN,
-        bottomMargin=20 * mm,
         title=t("annex7.inspection_title"),
         author=facts.archive,
         subject=facts.footer,
-        creator="archive-repo",
         lang=t.lang,
-        initialFontName=font,  # else the canvas starts with Helvetica, which is not embedded
-        invariant=1,
+        font=font,
     )
 
     def canvas(*args: Any, **kwargs: Any) -> Canvas:

@@ -153,15 +153,15 @@ def write_receipt(record: HandoverRecord, folder: Path, lang: str = "vi") -> tup
     pdf_path = folder / f"{record.receipt_id}.pdf"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        _write_atomically(json_path, text.encode("utf-8"))
-        _write_atomically(pdf_path, pdf)
+        write_atomically(json_path, text.encode("utf-8"))
+        write_atomically(pdf_path, pdf)
         fsync_dir(folder)
     except OSError as exc:
         raise ReceiptError("receipt.io_failed", path=str(folder), detail=str(exc)) from None
     return json_path, pdf_path
 
 
-def _write_atomically(target: Path, data: bytes) -> None:
+def write_atomically(target: Path, data: bytes) -> None:
     """Write a temporary file next to ``target`` and rename it: never a half file under the final name."""
     temporary = target.with_name(f".{target.name}.{uuid.uuid4().hex}.part")
     try:

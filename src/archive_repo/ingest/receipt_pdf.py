@@ -49,30 +49,44 @@ _GRID = [
 _HEADER_ROW = [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e8e8e8"))]
 
 
-def render_receipt_pdf(record: HandoverRecord, lang: str, regular: Path, bold: Path | None = None) -> bytes:
-    """The handover record as PDF bytes, in ``lang``, with the given TrueType font(s) embedded."""
-    font, font_bold = _register(regular), _register(bold or regular)
-    t = _Texts(lang, font, font_bold)
-    buffer = BytesIO()
-    document = SimpleDocTemplate(
+def a4_document(
+    buffer: BytesIO, *, title: str, author: str, subject: str, lang: str, font: str
+) -> SimpleDocTemplate:
+    """The A4 page layout of the repository's records (margins, metadata, reproducible bytes)."""
+    return SimpleDocTemplate(
         buffer,
         pagesize=A4,
         leftMargin=MARGIN,
         rightMargin=MARGIN,
         topMargin=MARGIN,
         bottomMargin=20 * mm,
-        title=t("receipt.title"),
-        author=record.archive_name,
-        subject=record.receipt_id,
+        title=title,
+        author=author,
+        subject=subject,
         creator="archive-repo",
         lang=lang,
         initialFontName=font,  # else the canvas starts with Helvetica, which is not embedded
         invariant=1,
     )
+
+
+def render_receipt_pdf(record: HandoverRecord, lang: str, regular: Path, bold: Path | None = None) -> bytes:
+    """The handover record as PDF bytes, in ``lang``, with the given TrueType font(s) embedded."""
+    font, font_bold = register_font(regular), register_font(bold or regular)
+    t = _Texts(lang, font, font_bold)
+    buffer = BytesIO()
+    document = a4_document(
+        buffer,
+        title=t("receipt.title"),
+        author=record.archive_name,
+        subject=record.receipt_id,
+        lang=lang,
+        font=font,
+    )
     footer = f"{record.receipt_id}  ·  SHA-256 {record.submission_digest[:16]}…"
 
     def canvas(*args: Any, **kwargs: Any) -> Canvas:
-        return _NumberedCanvas(
+        return NumberedCanvas(
             *args, font=font, left=footer, right=lambda n, of: t("receipt.page", page=n, pages=of), **kwargs
         )
 
@@ -80,7 +94,7 @@ def render_receipt_pdf(record: HandoverRecord, lang: str, regular: Path, bold: P
     return buffer.getvalue()
 
 
-def _register(path: Path) -> str:
+def register_font(path: Path) -> str:
     name = "ArchiveRepo-" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
     if name not in pdfmetrics.getRegisteredFontNames():
         try:
@@ -286,7 +300,7 @@ def _signatures(record: HandoverRecord, t: _Texts) -> list[Flowable]:
     return [table]
 
 
-class _NumberedCanvas(Canvas):
+class NumberedCanvas(Canvas):
     """Keeps every page until the end, then draws the footers once the page count is known."""
 
     def __init__(
