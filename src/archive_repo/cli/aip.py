@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive_repo.cli.common import EXIT_OK, lang_option, repository_option
+from archive_repo.cli.common import EXIT_OK, format_option, lang_option, repository_option
 from archive_repo.i18n import translate
 
 if TYPE_CHECKING:
@@ -28,17 +28,6 @@ if TYPE_CHECKING:
 
 TITLE_WIDTH = 60
 SHORT_DIGEST = 12
-
-
-def _format_option(function: Any) -> Any:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Dạng kết quả / output format.",
-    )(function)
 
 
 def _filter_options(function: Any) -> Any:
@@ -178,7 +167,7 @@ def _print_summaries(rows: list[dict[str, Any]], total: int, title: str, lang: s
     show_default=True,
     help="Mới nhất trước, hoặc theo mã hồ sơ / newest first, or by arcFileCode.",
 )
-@_format_option
+@format_option
 @lang_option
 def list_command(
     repository: Path | None,
@@ -217,7 +206,7 @@ def list_command(
     type=click.Choice(["01", "02", "03"]),
     help="Chế độ sử dụng (lặp lại được) / access mode, repeatable: 01 public, 02 conditional, 03 secret.",
 )
-@_format_option
+@format_option
 @lang_option
 def search_command(
     text: str,
@@ -286,7 +275,7 @@ def _resolve(session: Session, settings: Settings, ident: str, version: int | No
 @aip.command("show")
 @_id_options
 @repository_option
-@_format_option
+@format_option
 @lang_option
 def show_command(
     ident: str, version: int | None, repository: Path | None, output_format: str, lang: str
@@ -409,7 +398,7 @@ def _render_detail(detail: dict[str, Any], lang: str) -> None:
     help="Mỗi sự kiện theo tệp một dòng / ẩn hẳn (mặc định: gộp) — "
     "one line per per-file event / hide them (default: one grouped line).",
 )
-@_format_option
+@format_option
 @lang_option
 def history_command(
     ident: str,
@@ -505,7 +494,7 @@ def _render_history(data: dict[str, Any], rows: list[dict[str, Any]], hidden: in
     help="Tệp ZIP cần ghi (hoặc thư mục chứa nó) / ZIP file to write (or a folder to write it in).",
 )
 @click.option("--force", is_flag=True, help="Ghi đè tệp đã có / overwrite an existing file.")
-@_format_option
+@format_option
 @lang_option
 def export_command(
     ident: str,

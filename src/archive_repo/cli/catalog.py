@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from archive_repo.cli.common import EXIT_INVALID, EXIT_OK, lang_option, repository_option
+from archive_repo.cli.common import EXIT_INVALID, EXIT_OK, format_option, lang_option, repository_option
 from archive_repo.i18n import translate
 
 if TYPE_CHECKING:
@@ -35,17 +35,6 @@ def _db_option(function: Callable[..., Any]) -> Callable[..., Any]:
         envvar="ARCHIVE_REPO_DB",
         help="Địa chỉ CSDL mục lục / catalog database URL (sqlite:///… or postgresql://…); "
         "default: $ARCHIVE_REPO_DB, else the repository's catalog.",
-    )(function)
-
-
-def _format_option(function: Callable[..., Any]) -> Callable[..., Any]:
-    return click.option(
-        "--format",
-        "output_format",
-        type=click.Choice(["text", "json"]),
-        default="text",
-        show_default=True,
-        help="Dạng kết quả / output format.",
     )(function)
 
 
@@ -71,7 +60,7 @@ def catalog() -> None:
 @repository_option
 @_db_option
 @click.option("--force", is_flag=True, help="Ghi đè tệp đã có / overwrite an existing file.")
-@_format_option
+@format_option
 @lang_option
 def export_command(
     file: Path, repository: Path | None, url: str | None, force: bool, output_format: str, lang: str
@@ -112,7 +101,7 @@ def export_command(
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @repository_option
 @_db_option
-@_format_option
+@format_option
 @lang_option
 def import_command(
     file: Path, repository: Path | None, url: str | None, output_format: str, lang: str
@@ -184,7 +173,7 @@ def _progress_bar(enabled: bool, lang: str) -> Iterator[Progress | None]:
 @click.option(
     "--progress/--no-progress", default=None, help="Thanh tiến độ / progress bar (default: on a terminal)."
 )
-@_format_option
+@format_option
 @lang_option
 def rebuild_command(
     repository: Path | None, url: str | None, progress: bool | None, output_format: str, lang: str

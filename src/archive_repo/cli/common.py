@@ -26,6 +26,17 @@ def lang_option(function: Callable[..., Any]) -> Callable[..., Any]:
     )(function)
 
 
+def format_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(["text", "json"]),
+        default="text",
+        show_default=True,
+        help="Dạng kết quả / output format.",
+    )(function)
+
+
 def repository_option(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
         "--repository",

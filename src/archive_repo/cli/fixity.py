@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from archive_repo.cli.common import EXIT_OK, lang_option, repository_option
+from archive_repo.cli.common import EXIT_OK, format_option, lang_option, repository_option
 from archive_repo.cli.units import DURATION, SIZE
 from archive_repo.i18n import translate
 
@@ -31,7 +31,7 @@ def fixity() -> None:
 @click.option("--max-bytes", type=SIZE, help="Dừng sau chừng này dữ liệu / stop after this much (e.g. 500G).")
 @click.option("--max-time", type=DURATION, help="Dừng sau thời gian này / stop after (e.g. 2h).")
 @click.option("--no-repair", is_flag=True, help="Chỉ kiểm tra, không sửa / check only, repair nothing.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option
 @click.option("--progress/--no-progress", default=None, help="Thanh tiến trình / progress bar.")
 @lang_option
 def audit_command(
@@ -279,7 +279,7 @@ def _clock(value: str) -> tuple[int, int]:
 @click.option("--serve", is_flag=True, help="Chạy như dịch vụ / run as a long-lived service.")
 @click.option("--run-now", is_flag=True, help="Với --serve: chạy một lần ngay / with --serve: run once now.")
 @click.option("--max-runs", type=int, hidden=True)
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option
 @lang_option
 def schedule_command(
     repository: Path | None,

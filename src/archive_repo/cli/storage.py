@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from archive_repo.cli.common import EXIT_INVALID, EXIT_OK, lang_option, repository_option
+from archive_repo.cli.common import EXIT_INVALID, EXIT_OK, format_option, lang_option, repository_option
 from archive_repo.i18n import translate
 
 
@@ -20,7 +20,7 @@ def storage() -> None:
 
 @storage.command("list")
 @repository_option
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option
 @lang_option
 def list_command(repository: Path | None, output_format: str, lang: str) -> int:
     """Các nơi lưu trữ, số bản lưu và tình trạng / locations, their copies and state."""
@@ -74,7 +74,7 @@ def _render_status(status: dict[str, Any], lang: str) -> None:
 @repository_option
 @click.option("--location", "locations", multiple=True, help="Chỉ nơi lưu trữ này / only this location.")
 @click.option("--dry-run", is_flag=True, help="Chỉ báo cáo / report what would be copied.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option
 @click.option("--progress/--no-progress", default=None)
 @lang_option
 def sync_command(
@@ -218,7 +218,7 @@ def remove_location_command(repository: Path | None, name: str, lang: str) -> in
 @repository_option
 @click.option("--within-days", type=click.IntRange(1, 36500), default=365, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Chỉ báo cáo / report only.")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@format_option
 @lang_option
 def renew_locks_command(
     repository: Path | None, within_days: int, dry_run: bool, output_format: str, lang: str
