@@ -17,19 +17,15 @@ from archive_repo.catalog.models import File
 from archive_repo.fixity.plan import CopyTask
 from archive_repo.ingest.catalog_access import sessions
 from archive_repo.packages.mets import href_to_relative, references
-from archive_repo.storage.base import StorageError, Store
 from archive_repo.xmlsafe import XmlProblem, parse_xml_bytes
 
-_METS_LIMIT = 64 * 1024 * 1024
 
-
-def catalog_mismatches(session: Session, store: Store, mets: CopyTask) -> list[tuple[int, str, str]]:
-    """(file id, path, what differs) for every catalog file the METS at ``mets`` describes differently."""
+def catalog_mismatches(session: Session, data: bytes, mets: CopyTask) -> list[tuple[int, str, str]]:
+    """(file id, path, what differs) for every catalog file the METS ``data`` (the verified bytes of the
+    copy ``mets``) describes differently."""
     try:
-        with store.open(mets.key, mets.version_id) as stream:
-            data = stream.read(_METS_LIMIT + 1)
         root = parse_xml_bytes(data).getroot()
-    except (StorageError, XmlProblem) as exc:
+    except XmlProblem as exc:
         return [(mets.file_id, mets.path, f"METS unreadable: {exc}")]
     files = {f.path: f for f in session.scalars(select(File).where(File.package_id == mets.package_id))}
     base = posixpath.dirname(mets.path)
@@ -56,12 +52,12 @@ def catalog_mismatches(session: Session, store: Store, mets: CopyTask) -> list[t
     return found
 
 
-def mets_checker(catalog_url: str) -> Callable[[Store, CopyTask], list[tuple[int, str, str]]]:
+def mets_checker(catalog_url: str) -> Callable[[bytes, CopyTask], list[tuple[int, str, str]]]:
     """``catalog_mismatches`` with a session of its own, for the audit's worker threads."""
     factory = sessions(catalog_url)
 
-    def check(store: Store, mets: CopyTask) -> list[tuple[int, str, str]]:
+    def check(data: bytes, mets: CopyTask) -> list[tuple[int, str, str]]:
         with factory() as session:
-            return catalog_mismatches(session, store, mets)
+            return catalog_mismatches(session, data, mets)
 
     return check

@@ -94,9 +94,17 @@ class LocalStore:
             fsync_dir(Path(folder))
         fsync_dir(self.root)
 
+    def _not_found(self, key: str) -> StorageError:
+        """A missing object, or (when the root itself is gone: an unmounted disk) a location that is down."""
+        if not self.root.is_dir():
+            return StorageError("storage.unreachable", location=self.name, detail=f"{self.root} is not there")
+        return StorageError("storage.missing", location=self.name, key=key)
+
     def open(self, key: str, version_id: str | None = None) -> BinaryIO:
         try:
             return open(self.path_of(key), "rb")  # noqa: SIM115 - the caller closes it
+        except FileNotFoundError:
+            raise self._not_found(key) from None
         except OSError as exc:
             raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
 
@@ -112,10 +120,7 @@ class LocalStore:
         try:
             size, digests = hash_file(self.path_of(key))
         except FileNotFoundError:
-            if not self.root.is_dir():  # an unmounted disk: the location is down, the copy not known lost
-                detail = f"{self.root} is not there"
-                raise StorageError("storage.unreachable", location=self.name, detail=detail) from None
-            raise StorageError("storage.missing", location=self.name, key=key) from None
+            raise self._not_found(key) from None
         except OSError as exc:
             raise StorageError("storage.io", location=self.name, key=key, detail=str(exc)) from None
         return StoredObject(key, size, digests["sha256"])
