@@ -22,6 +22,7 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -103,6 +104,28 @@ class FixityConfig:
     max_rate_mb: float = 0  # MB/s read from the stores by audits; 0 = unlimited
 
 
+MAX_READING_DAYS = 15  # TT05 art. 37: a reading period is at most 15 days
+DEFAULT_DOWNLOAD_DAYS = 15  # TT05 art. 40: a copy is downloadable for 15 days
+DEFAULT_ACCESS_DIR = "access"
+DEFAULT_SIGNING_PASSPHRASE_ENV = "ARCHIVE_REPO_SIGNING_PASSPHRASE"
+
+
+@dataclass(frozen=True)
+class AccessConfig:
+    """Researchers' access (TT05 ch. VI): where issued outputs are kept, who may approve, how the
+    archive signs certified copies, and the calendar of the review deadline."""
+
+    output_dir: Path | None = None  # None: <home>/access
+    approvers: tuple[str, ...] = ()
+    auto_approve_public: bool = True
+    reading_days: int = MAX_READING_DAYS
+    download_days: int = DEFAULT_DOWNLOAD_DAYS
+    signing_pkcs12: Path | None = None
+    signing_passphrase_env: str = DEFAULT_SIGNING_PASSPHRASE_ENV
+    timestamp_url: str | None = None
+    holidays: tuple[date, ...] = ()
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -117,11 +140,17 @@ class Settings:
     virus_scan: VirusScanConfig = field(default_factory=lambda: VirusScanConfig(mode="off"))
     storage_policy: StoragePolicy = field(default_factory=StoragePolicy)
     fixity: FixityConfig = field(default_factory=FixityConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
 
     @property
     def work_dir(self) -> Path:
         """Quarantine and staging of running ingests; anything left here after a crash is garbage."""
         return self.home / "work"
+
+    @property
+    def access_dir(self) -> Path:
+        """Where issued copies and DIPs wait for the researcher until their period ends."""
+        return self.access.output_dir or self.home / DEFAULT_ACCESS_DIR
 
     @property
     def rejected_dir(self) -> Path:
@@ -180,6 +209,7 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
     locations = _locations(home, storage.get("locations", []), path)
     storage_policy = _storage_policy(storage, len(locations), path)
     fixity = _fixity(data.get("fixity", {}), path)
+    access = _access(home, data.get("access", {}), path)
     workers = os.environ.get("ARCHIVE_REPO_WORKERS") or data.get("ingest", {}).get("workers", 2)
     try:
         workers = max(1, int(workers))
@@ -209,6 +239,7 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
         virus_scan=virus_scan,
         storage_policy=storage_policy,
         fixity=fixity,
+        access=access,
     )
 
 
@@ -437,6 +468,65 @@ def _fixity(table: Any, path: Path) -> FixityConfig:
         workers=_integer(table, "fixity", "workers", path, 2, 1, 64),
         max_rate_mb=_number(table, "fixity", "max_rate_mb", path, 0, 0, 1_000_000),
     )
+
+
+_ACCESS_KEYS = (
+    "output_dir",
+    "approvers",
+    "auto_approve_public",
+    "reading_days",
+    "download_days",
+    "signing_pkcs12",
+    "signing_passphrase_env",
+    "timestamp_url",
+    "holidays",
+)
+
+
+def _access(home: Path, table: Any, path: Path) -> AccessConfig:
+    if not isinstance(table, dict):
+        raise ConfigError("config.bad_value", path=str(path), key="access")
+    _check_known(table, _ACCESS_KEYS, "access", path)
+    output_dir = _string(table, "access", "output_dir", path, "")
+    pkcs12 = _string(table, "access", "signing_pkcs12", path, "")
+    passphrase_env = _string(table, "access", "signing_passphrase_env", path, DEFAULT_SIGNING_PASSPHRASE_ENV)
+    if not _ENV_NAME.match(passphrase_env):
+        raise ConfigError(
+            "config.bad_value", path=str(path), key=_setting("access", "signing_passphrase_env")
+        )
+    auto_approve = table.get("auto_approve_public", True)
+    if not isinstance(auto_approve, bool):
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("access", "auto_approve_public"))
+    return AccessConfig(
+        output_dir=(home / output_dir).resolve() if output_dir else None,
+        approvers=_names(table, "approvers", path),
+        auto_approve_public=auto_approve,
+        reading_days=_integer(table, "access", "reading_days", path, MAX_READING_DAYS, 1, MAX_READING_DAYS),
+        download_days=_integer(table, "access", "download_days", path, DEFAULT_DOWNLOAD_DAYS, 1, 365),
+        signing_pkcs12=(home / pkcs12).resolve() if pkcs12 else None,
+        signing_passphrase_env=passphrase_env,
+        timestamp_url=_string(table, "access", "timestamp_url", path, "") or None,
+        holidays=_holidays(table, path),
+    )
+
+
+def _names(table: dict[str, Any], name: str, path: Path) -> tuple[str, ...]:
+    value = table.get(name, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("access", name))
+    return tuple(item.strip() for item in value)
+
+
+def _holidays(table: dict[str, Any], path: Path) -> tuple[date, ...]:
+    days = []
+    for text in _names(table, "holidays", path):
+        try:
+            days.append(date.fromisoformat(text))
+        except ValueError:
+            raise ConfigError(
+                "config.bad_date", path=str(path), key=_setting("access", "holidays"), value=text
+            ) from None
+    return tuple(sorted(set(days)))
 
 
 def _toml_string(value: str) -> str:

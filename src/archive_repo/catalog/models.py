@@ -18,6 +18,9 @@ SQLAlchemy 2 typed declarative models; the schema itself is created by the Alemb
 - ``AuditRun``, ``FixityCheck`` and ``Incident``: fixity audits (TT05 ch. V), one row per copy checked,
   and every corrupted or missing copy found with its recovery (the annex VII inspection and
   incident-and-recovery records are made from them).
+- ``AccessRequest``, ``AccessItem``, ``AccessOutput`` and ``AccessEvent``: researchers' requests (TT05
+  ch. VI), the documents each asks for with the access regime that applied, what was issued (reading
+  copies, copies, certified copies, DIPs) until its period ends, and the audit trail of every step.
 
 Crash safety: the ingest writes storage first and adds a package with its files, copies and events in one
 transaction, the last step; nothing of a package is visible before that commit.
@@ -70,6 +73,21 @@ CHECK_OUTCOMES = ("ok", "corrupt", "missing", "unreachable")
 INCIDENT_KINDS = ("corrupt", "missing", "catalog_mismatch")
 INCIDENT_OUTCOMES = ("open", "recovered", "unrecoverable")
 MODES = ("01", "02", "03")
+REQUEST_STATUSES = ("pending", "approved", "denied", "refused", "issued")
+OUTPUT_KINDS = ("reading", "copy", "certified", "dip")
+OUTPUT_STATUSES = ("available", "deleted")
+IDENTITY_KINDS = ("cccd", "passport", "other")
+ACCESS_ACTIONS = (
+    "requested",
+    "approved",
+    "denied",
+    "refused",
+    "issued",
+    "delivered",
+    "viewed",
+    "linked",
+    "expired",
+)
 
 
 def utcnow() -> datetime:
@@ -443,6 +461,102 @@ class PremisEvent(Base):
     package: Mapped[Package] = relationship(back_populates="events")
     file: Mapped[File | None] = relationship()
     agent: Mapped[PremisAgent | None] = relationship()
+
+
+class AccessRequest(Base):
+    """A researcher's request to use records (TT05 art. 36-42), the kind of output wanted, and its decision."""
+
+    __tablename__ = "access_requests"
+    __table_args__ = (
+        _one_of("status", REQUEST_STATUSES),
+        _one_of("copy_kind", OUTPUT_KINDS),
+        _one_of("identity_kind", IDENTITY_KINDS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(200))
+    requester_name: Mapped[str] = mapped_column(String(200))
+    identity_kind: Mapped[str] = mapped_column(String(16))
+    identity_number: Mapped[str] = mapped_column(String(50))
+    purpose: Mapped[str] = mapped_column(String(8))
+    purpose_content: Mapped[str | None] = mapped_column(Text)
+    fee_object_type: Mapped[str] = mapped_column(String(8))
+    research_topic: Mapped[str | None] = mapped_column(String(250))
+    description: Mapped[str | None] = mapped_column(Text)
+    copy_kind: Mapped[str] = mapped_column(String(16))
+    reading_days: Mapped[int | None]
+    copies: Mapped[int] = mapped_column(default=1)
+    mode: Mapped[str] = mapped_column(String(8))  # the strictest regime of the records asked for
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    review_due_on: Mapped[date] = mapped_column(Date, index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(200))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(Text)
+
+    items: Mapped[list[AccessItem]] = relationship(back_populates="request", order_by="AccessItem.id")
+    outputs: Mapped[list[AccessOutput]] = relationship(back_populates="request", order_by="AccessOutput.id")
+
+
+class AccessItem(Base):
+    """One document a request asks for (a dossier asked for is one item per document), with the access
+    regime that applied: the stricter of the document's and the dossier's."""
+
+    __tablename__ = "access_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    package_id: Mapped[int] = mapped_column(ForeignKey("packages.id"), index=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    asked_as: Mapped[str] = mapped_column(Text)  # the identifier the researcher gave
+    mode: Mapped[str] = mapped_column(String(8))
+
+    request: Mapped[AccessRequest] = relationship(back_populates="items")
+    package: Mapped[Package] = relationship()
+    document: Mapped[Document] = relationship()
+
+
+class AccessOutput(Base):
+    """Something issued for a request: a file in the access area until ``delete_after``."""
+
+    __tablename__ = "access_outputs"
+    __table_args__ = (_one_of("kind", OUTPUT_KINDS), _one_of("status", OUTPUT_STATUSES))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)  # None: a DIP
+    kind: Mapped[str] = mapped_column(String(16))
+    path: Mapped[str] = mapped_column(Text)  # relative to the access area
+    size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))
+    mimetype: Mapped[str] = mapped_column(String(255))
+    dip_objid: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    available_until: Mapped[datetime]
+    delete_after: Mapped[datetime] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="available", index=True)
+    deleted_at: Mapped[datetime | None]
+
+    request: Mapped[AccessRequest] = relationship(back_populates="outputs")
+    document: Mapped[Document | None] = relationship()
+
+
+class AccessEvent(Base):
+    """One step of a request's audit trail: who did what, when (the purpose is the request's)."""
+
+    __tablename__ = "access_events"
+    __table_args__ = (_one_of("action", ACCESS_ACTIONS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), index=True)
+    output_id: Mapped[int | None] = mapped_column(ForeignKey("access_outputs.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[AccessRequest] = relationship()
 
 
 @event.listens_for(Package, "before_insert")

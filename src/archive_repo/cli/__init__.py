@@ -7,6 +7,7 @@ import sys
 import click
 
 from archive_repo import __version__
+from archive_repo.cli.access import access
 from archive_repo.cli.aip import aip
 from archive_repo.cli.catalog import catalog
 from archive_repo.cli.common import guarded
@@ -38,6 +39,7 @@ cli.add_command(catalog)
 cli.add_command(verify_signatures)
 cli.add_command(fixity)
 cli.add_command(storage)
+cli.add_command(access)
 
 
 def main() -> None:

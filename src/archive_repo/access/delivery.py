@@ -1,0 +1,106 @@
+"""What happens to an issued output afterwards: a researcher receives a downloadable one (a copy written
+to the folder staff give, e.g. a USB stick or an outgoing mail folder), views a reading copy in the
+reading room, and every output is deleted when its period is over. Each step is an audit event."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from archive_repo.access.errors import AccessError
+from archive_repo.access.events import record_event
+from archive_repo.catalog.models import AccessOutput, utcnow
+from archive_repo.config import Settings
+from archive_repo.durable import fsync_dir
+
+
+def load_output(session: Session, output_id: int) -> AccessOutput:
+    output = session.get(AccessOutput, output_id)
+    if output is None:
+        raise AccessError("access.output_not_found", output=output_id)
+    return output
+
+
+def output_path(settings: Settings, output: AccessOutput) -> Path:
+    return settings.access_dir / output.path
+
+
+def _usable(settings: Settings, output: AccessOutput, now: datetime) -> Path:
+    if output.status != "available" or now > output.available_until:
+        raise AccessError("access.output_expired", output=output.id, path=output.path)
+    path = output_path(settings, output)
+    if not path.is_file():
+        raise AccessError("access.output_missing", output=output.id, path=str(path))
+    return path
+
+
+def deliver(session: Session, settings: Settings, output_id: int, folder: Path, actor: str) -> Path:
+    """Copy a downloadable output into ``folder`` (written whole or not at all)."""
+    output = load_output(session, output_id)
+    if output.kind == "reading":
+        raise AccessError("access.reading_not_downloadable", output=output.id)
+    source = _usable(settings, output, utcnow())
+    if not folder.is_dir():
+        raise AccessError("access.no_folder", path=str(folder))
+    target = folder / source.name
+    if target.exists():
+        raise AccessError("access.output_exists", path=str(target))
+    partial = target.with_name(target.name + ".partial")
+    try:
+        shutil.copyfile(source, partial)
+        os.replace(partial, target)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise AccessError("access.deliver_failed", path=str(target), detail=str(exc)) from None
+    fsync_dir(folder)
+    record_event(session, output.request, "delivered", actor, str(target), output=output)
+    return target
+
+
+def view(session: Session, settings: Settings, output_id: int, actor: str) -> Path:
+    """The file of an output to open on the reading-room workstation (recorded as viewed)."""
+    output = load_output(session, output_id)
+    path = _usable(settings, output, utcnow())
+    record_event(session, output.request, "viewed", actor, output.path, output=output)
+    return path
+
+
+@dataclass(frozen=True)
+class Expired:
+    output_id: int
+    request_code: str
+    path: str
+
+
+def expire_outputs(
+    session: Session, settings: Settings, actor: str, now: datetime | None = None
+) -> list[Expired]:
+    """Delete every output whose period (plus grace, for reading copies) is over."""
+    moment = now or utcnow()
+    due = session.scalars(
+        select(AccessOutput)
+        .where(AccessOutput.status == "available", AccessOutput.delete_after <= moment)
+        .order_by(AccessOutput.id)
+    ).all()
+    expired = []
+    for output in due:
+        path = output_path(settings, output)
+        path.unlink(missing_ok=True)
+        _remove_if_empty(path.parent)
+        output.status = "deleted"
+        output.deleted_at = moment
+        record_event(session, output.request, "expired", actor, output.path, output=output)
+        expired.append(Expired(output.id, output.request.code, output.path))
+    return expired
+
+
+def _remove_if_empty(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not empty: other outputs of the request are still there
+        folder.rmdir()
