@@ -37,6 +37,20 @@ if [ -z "${ARCHIVE_REPO_FONT:-}" ] \
             "(apt-get install fonts-dejavu-core) or set ARCHIVE_REPO_FONT to a .ttf file" >&2
     fi
 fi
+# Copies for researchers (TT05 art. 40-41) print "BẢN SAO" in Times New Roman or its metric twin,
+# Liberation Serif (see access/fonts.py).
+if [ -z "${ARCHIVE_REPO_SERIF_FONT:-}" ] \
+    && [ ! -f /usr/share/fonts/truetype/liberation2/LiberationSerif-Regular.ttf ] \
+    && [ ! -f /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf ] \
+    && [ ! -f /usr/share/fonts/truetype/msttcorefonts/Times_New_Roman.ttf ]; then
+    if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+        { apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-liberation2 >/dev/null; } \
+            || echo "could not install fonts-liberation2; copies for researchers need it" >&2
+    else
+        echo "no Times New Roman / Liberation Serif font for researchers' copies; install one" \
+            "(apt-get install fonts-liberation2) or set ARCHIVE_REPO_SERIF_FONT to a .ttf file" >&2
+    fi
+fi
 "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
 if [ -n "$EXTRA" ]; then
     "$VENV/bin/python" -m pip install -q -e "$ROOT[$EXTRA]"

@@ -17,7 +17,16 @@ from archive_repo.catalog.models import AccessEvent, AccessOutput, AccessRequest
 from archive_repo.cli import cli
 from archive_repo.cli.common import guarded
 from archive_repo.config import load_settings
-from helpers import EXAMPLES, NO_VIRUS_SCAN, allow_unsigned_documents, build_sip_hoso, catalog, trust_examples
+from helpers import (
+    EXAMPLES,
+    NO_VIRUS_SCAN,
+    allow_unsigned_documents,
+    build_sip_hoso,
+    catalog,
+    sha256,
+    trust_examples,
+)
+from pki import ARCHIVE_NAME, archive_signer_files, make_pki
 
 ARCHIVE = "LTLSHG"
 PUBLIC_DOSSIER = "LTLSHG.H49.64.33.2024.31"  # mode 01, 2 documents
@@ -27,12 +36,14 @@ SECRET_DOSSIER = "LTLSHG.H49.64.33.2024.99"
 SECRET_OBJID = "uuid-0B1C2D3E-4F50-4A61-8B72-9C83D4E5F607"
 CCCD = "001203004567"
 APPROVER = "nguyen.van.duyet"
+PASSPHRASE = "mat-khau-ky-so"
 
 
 @pytest.fixture(autouse=True)
 def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("ARCHIVE_REPO_LANG", "ARCHIVE_REPO_DEBUG", "ARCHIVE_REPO_DB", "ARCHIVE_REPO_OPERATOR"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ARCHIVE_REPO_SIGNING_PASSPHRASE", PASSPHRASE)
 
 
 @pytest.fixture(scope="module")
@@ -55,10 +66,10 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     sources = [str(EXAMPLES / "submissions" / name) for name in names]
     code = guarded(cli, ["ingest", "-R", str(home), *sources, str(secret), "--workers", "1", "--no-progress"])
     assert code in (0, 1)
+    archive_signer_files(home / "keys", PASSPHRASE.encode())
     config = home / "archive-repo.toml"
-    config.write_text(
-        config.read_text(encoding="utf-8") + f'\n[access]\napprovers = ["{APPROVER}"]\n', encoding="utf-8"
-    )
+    section = f'\n[access]\napprovers = ["{APPROVER}"]\nsigning_pkcs12 = "keys/archive.p12"\n'
+    config.write_text(config.read_text(encoding="utf-8") + section, encoding="utf-8")
     return home
 
 
@@ -267,3 +278,170 @@ def test_a_record_made_secret_after_approval_is_not_issued(capsys, repo: Path) -
         with catalog(settings) as session:
             session.execute(update(Document).where(Document.code == PUBLIC_DOC).values(mode="01"))
             session.commit()
+
+
+# --------------------------------------------------------------------------------------------------
+# issuing, delivery, expiry
+
+
+def issue(capsys: pytest.CaptureFixture[str], repo: Path, code: str, *extra: str | Path) -> dict:
+    exit_code, out, err = run(capsys, "access", "issue", "-R", repo, code, "--format", "json", *extra)
+    assert exit_code == 0, err
+    return json.loads(out)
+
+
+def output_file(repo: Path, output: dict) -> Path:
+    return load_settings(repo).access_dir / output["path"]
+
+
+def actions_of(repo: Path, code: str) -> list[str]:
+    with catalog(load_settings(repo)) as session:
+        query = select(AccessEvent.action).join(AccessRequest).where(AccessRequest.code == code)
+        return list(session.scalars(query.order_by(AccessEvent.id)))
+
+
+def text_of(pdf: Path) -> str:
+    import pdfplumber
+
+    with pdfplumber.open(pdf) as document:
+        return "\n".join(page.extract_text() or "" for page in document.pages)
+
+
+def test_a_copy_is_issued_delivered_and_deleted_when_its_period_ends(
+    capsys, repo: Path, tmp_path: Path
+) -> None:
+    data = request(capsys, repo, PUBLIC_DOC)
+    issued = issue(capsys, repo, data["code"])
+    assert issued["status"] == "issued"
+    [output] = issued["outputs"]
+    assert output["kind"] == "copy" and output["mimetype"] == "application/pdf"
+    path = output_file(repo, output)
+    assert sha256(path) == output["sha256"]
+    page_text = text_of(path)
+    assert "BẢN SAO" in page_text and "Trung tâm Lưu trữ lịch sử tỉnh Hà Giang" in page_text
+    code, out, _ = run(capsys, "access", "deliver", "-R", repo, str(output["id"]), "--to", tmp_path)
+    assert code == 0 and (tmp_path / path.name).read_bytes() == path.read_bytes()
+    assert actions_of(repo, data["code"]) == ["requested", "approved", "issued", "delivered"]
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        row = session.get(AccessOutput, output["id"])
+        assert (
+            14 <= (row.available_until - row.created_at).days <= 15
+            and row.delete_after == row.available_until
+        )
+        events = session.scalars(
+            select(PremisEvent).where(
+                PremisEvent.detail.contains(data["code"]), PremisEvent.file_id.is_not(None)
+            )
+        ).all()
+        assert events and all(e.file.path.endswith(".pdf") and e.type == "dissemination" for e in events)
+    from archive_repo.access.delivery import expire_outputs
+
+    with catalog(settings) as session:
+        later = row.delete_after + timedelta(seconds=1)
+        expired = expire_outputs(session, settings, "test", now=later)
+        session.commit()
+    assert output["id"] in [e.output_id for e in expired]
+    assert not path.exists()
+    assert actions_of(repo, data["code"])[-1] == "expired"
+    code, _, err = run(capsys, "access", "deliver", "-R", repo, str(output["id"]), "--to", tmp_path / "again")
+    assert code == 2
+
+
+def test_a_reading_copy_is_viewed_never_downloaded(capsys, repo: Path, tmp_path: Path) -> None:
+    import pikepdf
+
+    data = request(capsys, repo, PUBLIC_DOC, kind="reading", reading_days="3")
+    [output] = issue(capsys, repo, data["code"])["outputs"]
+    path = output_file(repo, output)
+    with pikepdf.open(path) as pdf:
+        assert pdf.is_encrypted and not pdf.allow.print_highres and not pdf.allow.extract
+    code, _, err = run(capsys, "access", "deliver", "-R", repo, str(output["id"]), "--to", tmp_path)
+    assert code == 2 and "chỉ xem trong hệ thống" in err and not list(tmp_path.iterdir())
+    code, out, _ = run(capsys, "access", "view", "-R", repo, str(output["id"]))
+    assert code == 0 and str(path) in out
+    with catalog(load_settings(repo)) as session:
+        row = session.get(AccessOutput, output["id"])
+        assert (row.available_until - row.created_at).days == 3
+        assert row.delete_after - row.available_until == timedelta(days=5)
+    assert actions_of(repo, data["code"])[-1] == "viewed"
+
+
+def test_a_certified_copy_carries_the_archive_signature(capsys, repo: Path, tmp_path: Path) -> None:
+    from archive_repo.authenticity.pdf_signatures import validate_pdf_signatures
+    from archive_repo.authenticity.trust import TrustStore
+
+    data = request(capsys, repo, PUBLIC_DOC, kind="certified")
+    [output] = issue(capsys, repo, data["code"])["outputs"]
+    trust = TrustStore.load(make_pki().write_trust_dir(tmp_path / "trust"))
+    found = validate_pdf_signatures(output_file(repo, output), trust)
+    assert [s.passed for s in found.signatures][-1:] == [True]
+    assert ARCHIVE_NAME in (found.signatures[-1].signer or "")
+
+
+def test_a_certified_copy_is_not_issued_without_the_archive_key(capsys, repo: Path, monkeypatch) -> None:
+    data = request(capsys, repo, PUBLIC_DOC, kind="certified")
+    monkeypatch.setenv("ARCHIVE_REPO_SIGNING_PASSPHRASE", "sai-mat-khau")
+    code, _, err = run(capsys, "access", "issue", "-R", repo, data["code"])
+    assert code == 2 and err
+    assert not (load_settings(repo).access_dir / data["code"]).exists()
+    assert actions_of(repo, data["code"]) == ["requested", "approved"]
+
+
+def test_a_certified_dip_holds_the_originals_byte_for_byte_and_validates(
+    capsys, repo: Path, tmp_path: Path
+) -> None:
+    import zipfile
+
+    from archive_repo.validation.validator import validate_path
+
+    data = request(
+        capsys, repo, PUBLIC_DOSSIER, kind="dip", purpose="02", topic="Bồi dưỡng nghiệp vụ lưu trữ"
+    )
+    [output] = issue(capsys, repo, data["code"])["outputs"]
+    assert output["kind"] == "dip" and output["dip_objid"].startswith("uuid-")
+    with zipfile.ZipFile(output_file(repo, output)) as archive:
+        archive.extractall(tmp_path)
+    folder = tmp_path / output["dip_objid"]
+    report = validate_path(folder, "DIP")
+    assert report.is_valid, [f.message("en") for f in report.findings]
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        documents = session.scalars(
+            select(Document).join(Document.package).where(Document.code.like("H49.64.33.2024.31.%"))
+        ).all()
+        originals = [f for d in documents for f in d.files if f.role == "data"]
+        assert len(originals) == 2
+        for original in originals:
+            inside = folder / "representations/rep1/data" / Path(original.path).name
+            assert sha256(inside) == original.sha256.lower()
+            stored = settings.home / "store-1" / original.copies[0].key
+            assert inside.read_bytes() == stored.read_bytes()
+    assert "requestID" in (folder / "metadata/descriptive/EAD.xml").read_text(encoding="utf-8")
+
+
+def test_issuing_reads_a_good_copy_and_refuses_when_none_is_left(capsys, repo: Path) -> None:
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        document = session.scalars(select(Document).where(Document.code == "H49.64.33.2024.31.0000002")).one()
+        [data_file] = [f for f in document.files if f.role == "data"]
+        stored = {
+            c.location: settings.home / ("store-1" if c.location == "local-1" else "store-2") / c.key
+            for c in data_file.copies
+        }
+    saved = {name: path.read_bytes() for name, path in stored.items()}
+    try:
+        stored["local-1"].write_bytes(b"hong")
+        first = request(capsys, repo, "H49.64.33.2024.31.0000002")
+        [output] = issue(capsys, repo, first["code"])["outputs"]
+        assert output_file(repo, output).is_file()
+        stored["local-2"].write_bytes(b"cung hong")
+        second = request(capsys, repo, "H49.64.33.2024.31.0000002")
+        code, _, err = run(capsys, "access", "issue", "-R", repo, second["code"])
+        assert code == 2 and "Không có bản lưu nào" in err
+        assert not (settings.access_dir / second["code"]).exists()
+        code, out, _ = run(capsys, "access", "review", "-R", repo, second["code"], "--format", "json")
+        assert json.loads(out)["status"] == "approved"
+    finally:
+        for name, path in stored.items():
+            path.write_bytes(saved[name])

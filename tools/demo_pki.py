@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import io
+import os
 import sys
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -233,6 +234,27 @@ def write_trust_folder(folder: Path, pki: DemoPki | None = None) -> list[Path]:
     return sorted(files)
 
 
+def write_archive_pkcs12(path: Path, archive_name: str, passphrase: bytes) -> Path:
+    """A DEMO signing certificate for the archive itself (certified copies and DIPs, TT05 art. 41-42),
+    issued by the demo issuing CA with a fresh key, as a PKCS#12 file with its chain."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    pki = load_pki()
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    serial = x509.random_serial_number()
+    archive = _issue(key, _name(archive_name, archive_name), serial, pki.intermediate)
+    data = pkcs12.serialize_key_and_certificates(
+        b"archive",
+        key,
+        archive.cert,
+        [pki.intermediate.cert, pki.root.cert],
+        serialization.BestAvailableEncryption(passphrase),
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
 # --------------------------------------------------------------------------------------------------
 # Signing PDFs
 # --------------------------------------------------------------------------------------------------
@@ -323,7 +345,13 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(__file__).resolve().parents[1] / "examples" / "trust",
         help="trust folder to write (default: examples/trust)",
     )
+    parser.add_argument("--archive-p12", type=Path, help="also write a DEMO archive signing certificate here")
+    parser.add_argument("--archive-name", default="Trung tâm Lưu trữ lịch sử (DEMO)")
     args = parser.parse_args(argv)
+    if args.archive_p12:
+        passphrase = os.environ.get("ARCHIVE_REPO_SIGNING_PASSPHRASE", "demo").encode()
+        print(f"wrote {write_archive_pkcs12(args.archive_p12, args.archive_name, passphrase)}")
+        return 0
     if args.new_keys:
         for path in generate_keys():
             print(f"wrote {path}")

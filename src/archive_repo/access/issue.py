@@ -61,10 +61,10 @@ def issue_request(
     lang: str,
 ) -> list[AccessOutput]:
     """Make every output of the approved ``request``; raises AccessError (nothing issued) otherwise."""
-    if refuse_if_secret_now(session, request):
-        return []
     if request.status != "approved":
         raise AccessError("access.not_approved", code=request.code, status=request.status)
+    if refuse_if_secret_now(session, request):
+        return []
     signer = archive_signer(settings) if request.copy_kind in ("certified", "dip") else None
     final = settings.access_dir / request.code
     staging = settings.access_dir / f".{request.code}.{uuid.uuid4().hex[:8]}.partial"

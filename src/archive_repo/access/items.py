@@ -1,5 +1,6 @@
 """What a researcher asks for, found in the catalog: a document (by docCode or arcDocCode) or a whole
-dossier (by arcFileCode, AIP OBJID or the OBJID of the SIP it came from), each document with the access regime that applies to it."""
+dossier (by arcFileCode, AIP OBJID or the OBJID of the SIP it came from), each document with the access
+regime that applies to it."""
 
 from __future__ import annotations
 

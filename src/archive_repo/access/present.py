@@ -15,7 +15,7 @@ def request_as_dict(request: AccessRequest, lang: str) -> dict[str, Any]:
     return {
         "code": request.code,
         "status": request.status,
-        "status_label": translate("access.status_" + request.status, lang),
+        "status_label": translate(f"access.status_{request.status}", lang),
         "created_at": vn_time(request.created_at),
         "created_by": request.created_by,
         "requester": {
@@ -32,7 +32,7 @@ def request_as_dict(request: AccessRequest, lang: str) -> dict[str, Any]:
         "fee_object_label": code_label("feeObjectType", request.fee_object_type, lang),
         "fee": {"treatment": fee.treatment, "percent": fee.percent, "text": fee_text(request, lang)},
         "kind": request.copy_kind,
-        "kind_label": translate("access.kind_" + request.copy_kind, lang),
+        "kind_label": translate(f"access.kind_{request.copy_kind}", lang),
         "reading_days": request.reading_days,
         "copies": request.copies,
         "mode": request.mode,
@@ -71,7 +71,7 @@ def output_as_dict(output: AccessOutput) -> dict[str, Any]:
 
 def fee_text(request: AccessRequest, lang: str) -> str:
     fee = fee_treatment(request.fee_object_type)
-    key = "access.fee_" + fee.treatment
+    key = f"access.fee_{fee.treatment}"
     return translate(key, lang, percent=fee.percent, basis=fee.basis(lang))
 
 
@@ -116,7 +116,7 @@ def request_lines(request: AccessRequest, lang: str) -> list[str]:
             t(
                 "access.line_output",
                 id=output["id"],
-                kind=translate("access.kind_" + output["kind"], lang),
+                kind=translate(f"access.kind_{output['kind']}", lang),
                 path=output["path"],
                 until=output["available_until"],
                 status=output["status"],

@@ -464,7 +464,7 @@ class PremisEvent(Base):
 
 
 class AccessRequest(Base):
-    """A researcher's request to use records (TT05 art. 36-42), the kind of output wanted, and its decision."""
+    """A researcher's request to use records (TT05 art. 36-42), the output wanted, and its decision."""
 
     __tablename__ = "access_requests"
     __table_args__ = (

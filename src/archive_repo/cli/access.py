@@ -143,7 +143,7 @@ def review_command(code: str, repository: Path | None, output_format: str, lang:
                         lang,
                         when=event["occurred_at"],
                         who=event["actor"],
-                        action=translate("access.action_" + event["action"], lang),
+                        action=translate(f"access.action_{event['action']}", lang),
                         detail=event["detail"] or "",
                     )
                 )
