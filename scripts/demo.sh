@@ -37,8 +37,29 @@ echo
 # Read every stored copy back and check it against the catalog (TT05 ch. V), as the daily timer would.
 archive-repo fixity audit -R "$REPO" --all --no-progress "${LANG_OPT[@]}"
 
+echo
+# Access (TT05 ch. VI): a researcher asks for a certified copy of a public document; the archive signs it
+# with its certificate (here a DEMO one from tools/demo_pki.py, chained to the demo root the repository
+# trusts) and the copy's signature is verified like any other.
+export ARCHIVE_REPO_SIGNING_PASSPHRASE="${ARCHIVE_REPO_SIGNING_PASSPHRASE:-demo}"
+if [ ! -f "$REPO/keys/archive.p12" ]; then
+    python tools/demo_pki.py --archive-p12 "$REPO/keys/archive.p12" \
+        --archive-name "Trung tâm Lưu trữ lịch sử tỉnh Hà Giang" >/dev/null
+fi
+if ! grep -q '^\[access\]' "$REPO/archive-repo.toml"; then
+    printf '\n[access]\nsigning_pkcs12 = "keys/archive.p12"\napprovers = ["%s"]\n' "$(id -un)" \
+        >>"$REPO/archive-repo.toml"
+fi
+request_json="$(archive-repo access request -R "$REPO" LTLSHG.H49.64.33.2024.31.0000001 --kind certified \
+    --name "Trần Thị Bình" --id-number 001203004567 --purpose 01 --fee 01 \
+    --topic "Công tác bồi dưỡng nghiệp vụ lưu trữ" --format json)"
+request_code="$(python -c 'import json, sys; print(json.loads(sys.argv[1])["code"])' "$request_json")"
+archive-repo access issue -R "$REPO" "$request_code" "${LANG_OPT[@]}"
+access_code=0
+archive-repo verify-signatures -R "$REPO" "$REPO/access/$request_code" "${LANG_OPT[@]}" || access_code=$?
+
 # Expected: 4 dossiers held, the 7 defective / plain / tampered examples rejected (exit 1 means "some were rejected").
-python - "$REPO" "$code" <<'PY'
+python - "$REPO" "$code" "$access_code" <<'PY'
 import sys
 from pathlib import Path
 
@@ -52,7 +73,7 @@ settings = load_settings(Path(sys.argv[1]))
 with sessions(settings.catalog_url)() as session:
     run = session.scalars(select(IngestRun).order_by(IngestRun.id.desc())).first()
     held = len(session.scalars(select(Package).where(Package.status == "active")).all())
-ok = sys.argv[2] == "1" and held == 4 and run.rejected_count == 7 and run.failed_count == 0
+ok = sys.argv[2] == "1" and held == 4 and run.rejected_count == 7 and run.failed_count == 0 and sys.argv[3] == "0"
 print(f"demo: {held} AIP(s) held, {run.accepted_count} accepted / {run.rejected_count} rejected in the last run")
 sys.exit(0 if ok else 1)
 PY

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from archive_repo.access.requests import SYSTEM_ACTOR
 from archive_repo.access.rules import fee_treatment
 from archive_repo.catalog.browse import code_label, vn_time
 from archive_repo.catalog.models import AccessOutput, AccessRequest
@@ -40,7 +41,7 @@ def request_as_dict(request: AccessRequest, lang: str) -> dict[str, Any]:
         "review_due_on": request.review_due_on.isoformat(),
         "decided_by": request.decided_by,
         "decided_at": vn_time(request.decided_at),
-        "decision_note": request.decision_note,
+        "decision_note": decision_note(request, lang),
         "items": [
             {
                 "asked_as": item.asked_as,
@@ -67,6 +68,14 @@ def output_as_dict(output: AccessOutput) -> dict[str, Any]:
         "delete_after": vn_time(output.delete_after),
         "status": output.status,
     }
+
+
+def decision_note(request: AccessRequest, lang: str) -> str | None:
+    """Staff's note as written; the rules' own decisions (refusal of secret records, automatic approval
+    of public ones) in the reader's language."""
+    if request.decided_by == SYSTEM_ACTOR and request.status in ("approved", "refused"):
+        return translate(f"access.system_{request.status}", lang, mode=request.mode)
+    return request.decision_note
 
 
 def fee_text(request: AccessRequest, lang: str) -> str:
@@ -119,7 +128,7 @@ def request_lines(request: AccessRequest, lang: str) -> list[str]:
                 kind=translate(f"access.kind_{output['kind']}", lang),
                 path=output["path"],
                 until=output["available_until"],
-                status=output["status"],
+                status=translate(f"access.output_{output['status']}", lang),
             )
         )
     return lines
