@@ -404,3 +404,38 @@ def corrupt_signature_contents(source: Path, target: Path) -> Path:
     at = data.index(b"/Contents <") + len(b"/Contents <") + 40
     target.write_bytes(data[:at] + b"zz" + data[at + 2 :])
     return target
+
+
+# --------------------------------------------------------------------------------------------------
+# The archive's own signing certificate (access copies, certified DIPs)
+# --------------------------------------------------------------------------------------------------
+
+ARCHIVE_NAME = "Trung tâm Lưu trữ quốc gia I"
+
+
+@functools.cache
+def archive_signer() -> Issued:
+    """The archive's organisation certificate, issued by the test intermediate (so the test root is its
+    trust anchor)."""
+    pki = make_pki()
+    return _issue("archive", _name(ARCHIVE_NAME, "Cục Văn thư và Lưu trữ nhà nước"), pki.intermediate)
+
+
+def archive_signer_files(folder: Path, passphrase: bytes | None = b"mat-khau-luu-tru") -> Path:
+    """``folder/archive.p12``: the archive's key, certificate and CA chain as PKCS#12, encrypted with
+    ``passphrase`` (None: not encrypted)."""
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
+    pki = make_pki()
+    issued = archive_signer()
+    encryption = (
+        serialization.BestAvailableEncryption(passphrase) if passphrase else serialization.NoEncryption()
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "archive.p12"
+    path.write_bytes(
+        pkcs12.serialize_key_and_certificates(
+            b"archive", issued.key, issued.cert, [pki.intermediate.cert, pki.root.cert], encryption
+        )
+    )
+    return path

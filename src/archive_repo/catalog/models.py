@@ -85,7 +85,6 @@ ACCESS_ACTIONS = (
     "issued",
     "delivered",
     "viewed",
-    "linked",
     "expired",
 )
 
