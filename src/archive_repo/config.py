@@ -124,6 +124,7 @@ class AccessConfig:
     signing_passphrase_env: str = DEFAULT_SIGNING_PASSPHRASE_ENV
     timestamp_url: str | None = None
     holidays: tuple[date, ...] = ()
+    downloads: S3Location | None = None  # a bucket for time-limited download links (no object lock)
 
 
 @dataclass(frozen=True)
@@ -480,6 +481,7 @@ _ACCESS_KEYS = (
     "signing_passphrase_env",
     "timestamp_url",
     "holidays",
+    "downloads",
 )
 
 
@@ -507,7 +509,26 @@ def _access(home: Path, table: Any, path: Path) -> AccessConfig:
         signing_passphrase_env=passphrase_env,
         timestamp_url=_string(table, "access", "timestamp_url", path, "") or None,
         holidays=_holidays(table, path),
+        downloads=_downloads(home, table.get("downloads"), path),
     )
+
+
+def _downloads(home: Path, raw: Any, path: Path) -> S3Location | None:
+    """``[access.downloads]``: the S3 bucket researchers download from. Its objects are deleted when their
+    period ends, so it must not be object-locked."""
+    if raw is None:
+        return None
+    key = _setting("access", "downloads")
+    if not isinstance(raw, dict):
+        raise ConfigError("config.bad_value", path=str(path), key=key)
+    options = {name: value for name, value in raw.items() if name != "type"}
+    if raw.get("type", "s3") != "s3":
+        raise ConfigError("config.bad_value", path=str(path), key=_setting(key, "type"))
+    options.setdefault("object_lock", "off")
+    location = _s3_location(home, options, key, path)
+    if location.object_lock != "off":
+        raise ConfigError("config.bad_value", path=str(path), key=_setting(key, "object_lock"))
+    return location
 
 
 def _names(table: dict[str, Any], name: str, path: Path) -> tuple[str, ...]:

@@ -1,6 +1,7 @@
 """What happens to an issued output afterwards: a researcher receives a downloadable one (a copy written
-to the folder staff give, e.g. a USB stick or an outgoing mail folder), views a reading copy in the
-reading room, and every output is deleted when its period is over. Each step is an audit event."""
+to the folder staff give, e.g. a USB stick or an outgoing mail folder, or a time-limited download link
+from the ``[access.downloads]`` bucket), views a reading copy in the reading room, and every output is
+deleted when its period is over, in the access area and in that bucket. Each step is an audit event."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import contextlib
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -19,6 +20,10 @@ from archive_repo.access.events import record_event
 from archive_repo.catalog.models import AccessOutput, utcnow
 from archive_repo.config import Settings
 from archive_repo.durable import fsync_dir
+from archive_repo.storage.base import StorageError, Store
+
+LINK_NAME = "downloads"
+MAX_LINK_SECONDS = 7 * 24 * 3600  # the longest an S3 (SigV4) presigned link may live
 
 
 def load_output(session: Session, output_id: int) -> AccessOutput:
@@ -64,6 +69,59 @@ def deliver(session: Session, settings: Settings, output_id: int, folder: Path, 
     return target
 
 
+@dataclass(frozen=True)
+class DownloadLink:
+    url: str
+    expires_at: datetime
+
+
+def download_link(
+    session: Session, settings: Settings, output_id: int, actor: str, hours: float | None = None
+) -> DownloadLink:
+    """A presigned link to a downloadable output in the downloads bucket (uploaded on first use), valid
+    for ``hours`` (default: until the output's period ends), never past that end nor past 7 days."""
+    store = downloads_store(settings)
+    if store is None:
+        raise AccessError("access.no_downloads")
+    output = load_output(session, output_id)
+    if output.kind == "reading":
+        raise AccessError("access.reading_not_downloadable", output=output.id)
+    now = utcnow()
+    source = _usable(settings, output, now)
+    seconds = (output.available_until - now).total_seconds()
+    if hours is not None:
+        seconds = min(seconds, hours * 3600)
+    seconds = int(min(seconds, MAX_LINK_SECONDS))
+    if seconds < 1:
+        raise AccessError("access.output_expired", output=output.id, path=output.path)
+    try:
+        if store.stat(output.path) != output.size:
+            store.put_file(output.path, source, size=output.size, sha256=output.sha256)
+        url = store.presigned_url(output.path, seconds, download_name=source.name)
+    except StorageError as exc:
+        raise AccessError("access.link_failed", output=output.id, detail=exc.message("en")) from None
+    if url is None:
+        raise AccessError("access.no_downloads")
+    expires_at = now + timedelta(seconds=seconds)
+    record_event(
+        session,
+        output.request,
+        "linked",
+        actor,
+        f"{output.path} until {expires_at.isoformat()}",
+        output=output,
+    )
+    return DownloadLink(url, expires_at)
+
+
+def downloads_store(settings: Settings) -> Store | None:
+    if settings.access.downloads is None:
+        return None
+    from archive_repo.storage.s3 import S3Store
+
+    return S3Store(LINK_NAME, settings.access.downloads)
+
+
 def view(session: Session, settings: Settings, output_id: int, actor: str) -> Path:
     """The file of an output to open on the reading-room workstation (recorded as viewed)."""
     output = load_output(session, output_id)
@@ -77,20 +135,30 @@ class Expired:
     output_id: int
     request_code: str
     path: str
+    problem: str | None = None  # why it could not be deleted yet
 
 
 def expire_outputs(
     session: Session, settings: Settings, actor: str, now: datetime | None = None
-) -> list[Expired]:
-    """Delete every output whose period (plus grace, for reading copies) is over."""
+) -> tuple[list[Expired], list[Expired]]:
+    """Delete every output whose period (plus grace, for reading copies) is over: (deleted, those whose
+    download copy could not be deleted, left for the next run)."""
     moment = now or utcnow()
     due = session.scalars(
         select(AccessOutput)
         .where(AccessOutput.status == "available", AccessOutput.delete_after <= moment)
         .order_by(AccessOutput.id)
     ).all()
-    expired = []
+    expired: list[Expired] = []
+    failed: list[Expired] = []
+    store = downloads_store(settings)
     for output in due:
+        if store is not None and output.kind != "reading":
+            try:
+                store.delete(output.path)
+            except StorageError as exc:  # left as it is: the next run tries again
+                failed.append(Expired(output.id, output.request.code, output.path, exc.message("en")))
+                continue
         path = output_path(settings, output)
         path.unlink(missing_ok=True)
         _remove_if_empty(path.parent)
@@ -98,7 +166,7 @@ def expire_outputs(
         output.deleted_at = moment
         record_event(session, output.request, "expired", actor, output.path, output=output)
         expired.append(Expired(output.id, output.request.code, output.path))
-    return expired
+    return expired, failed
 
 
 def _remove_if_empty(folder: Path) -> None:

@@ -85,6 +85,7 @@ ACCESS_ACTIONS = (
     "issued",
     "delivered",
     "viewed",
+    "linked",
     "expired",
 )
 

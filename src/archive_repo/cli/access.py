@@ -5,8 +5,8 @@
 - ``access review CODE`` / ``approve CODE`` / ``deny CODE --reason``: look at a request and decide;
 - ``access list [--pending | --overdue]``: requests, those waiting, those past the 6-working-day deadline;
 - ``access issue CODE``: make the reading copies, copies, certified copies or certified DIP;
-- ``access deliver OUTPUT --to DIR`` / ``access view OUTPUT``: hand over a downloadable output, open a
-  reading copy;
+- ``access deliver OUTPUT --to DIR`` / ``access link OUTPUT`` / ``access view OUTPUT``: hand over a
+  downloadable output as a file or as a time-limited S3 download link, open a reading copy;
 - ``access expire``: delete outputs whose period is over (run it daily, like the fixity timer).
 """
 
@@ -325,9 +325,42 @@ def expire_command(repository: Path | None, output_format: str, lang: str) -> in
     from archive_repo.access.delivery import expire_outputs
 
     with _writing(repository) as (settings, session):
-        expired = expire_outputs(session, settings, settings.operator)
-        data = [{"output": e.output_id, "request": e.request_code, "path": e.path} for e in expired]
-        lines = [translate("access.expired_row", lang, **row) for row in data]
-        lines.append(translate("access.expired_total", lang, count=len(data)))
-        _emit(data, lines, output_format)
+        expired, failed = expire_outputs(session, settings, settings.operator)
+    data = {
+        "deleted": [{"output": e.output_id, "request": e.request_code, "path": e.path} for e in expired],
+        "failed": [
+            {"output": e.output_id, "request": e.request_code, "path": e.path, "problem": e.problem}
+            for e in failed
+        ],
+    }
+    lines = [translate("access.expired_row", lang, **row) for row in data["deleted"]]
+    lines += [translate("access.expire_failed", lang, **row) for row in data["failed"]]
+    lines.append(translate("access.expired_total", lang, count=len(expired)))
+    _emit(data, lines, output_format)
+    return EXIT_INVALID if failed else EXIT_OK
+
+
+@access.command("link")
+@click.argument("output_id", type=int, metavar="OUTPUT")
+@click.option(
+    "--hours", type=click.FloatRange(min=0.1), default=None, help="Hiệu lực (giờ) / valid for hours."
+)
+@repository_option
+@format_option
+@lang_option
+def link_command(
+    output_id: int, hours: float | None, repository: Path | None, output_format: str, lang: str
+) -> int:
+    """Liên kết tải có thời hạn (S3) / a time-limited download link from [access.downloads]."""
+    from archive_repo.access.delivery import download_link
+    from archive_repo.catalog.browse import vn_time
+
+    with _writing(repository) as (settings, session):
+        link = download_link(session, settings, output_id, settings.operator, hours)
+    until = vn_time(link.expires_at)
+    _emit(
+        {"url": link.url, "expires_at": until},
+        [translate("access.link", lang, until=until), link.url],
+        output_format,
+    )
     return EXIT_OK

@@ -115,7 +115,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "action IN ('requested', 'approved', 'denied', 'refused', 'issued', 'delivered', 'viewed', "
-            "'expired')",
+            "'linked', 'expired')",
             name=op.f("ck_access_events_action"),
         ),
         sa.ForeignKeyConstraint(
