@@ -6,7 +6,7 @@ dossier whose records are secret (mode 03); requests are made through the CLI as
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -445,3 +445,22 @@ def test_issuing_reads_a_good_copy_and_refuses_when_none_is_left(capsys, repo: P
     finally:
         for name, path in stored.items():
             path.write_bytes(saved[name])
+
+
+def test_doctor_removes_dead_issue_staging_and_reports_outputs_to_expire(capsys, repo: Path) -> None:
+    settings = load_settings(repo)
+    data = request(capsys, repo, PUBLIC_DOC)
+    [output] = issue(capsys, repo, data["code"])["outputs"]
+    staging = settings.access_dir / f".{data['code']}.999999.partial"
+    (staging / "originals").mkdir(parents=True)
+    with catalog(settings) as session:
+        session.execute(
+            update(AccessOutput)
+            .where(AccessOutput.id == output["id"])
+            .values(delete_after=datetime.now(UTC) - timedelta(hours=1))
+        )
+        session.commit()
+    code, out, _ = run(capsys, "doctor", "-R", repo, "--lang", "en")
+    assert not staging.exists() and str(staging) in out
+    assert "past their period but not deleted" in out
+    assert output_file(repo, output).is_file()  # doctor reports; only access expire deletes

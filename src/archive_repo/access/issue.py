@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +36,7 @@ from archive_repo.config import Settings
 from archive_repo.hashing import hash_file
 from archive_repo.storage.base import Store
 
+STAGING_SUFFIX = ".partial"  # .<request code>.<pid>.partial: what doctor removes once the process is gone
 _SUFFIX = {"reading": "ban-doc", "copy": "ban-sao", "certified": "ban-sao-chung-thuc"}
 
 
@@ -67,7 +67,7 @@ def issue_request(
         return []
     signer = archive_signer(settings) if request.copy_kind in ("certified", "dip") else None
     final = settings.access_dir / request.code
-    staging = settings.access_dir / f".{request.code}.{uuid.uuid4().hex[:8]}.partial"
+    staging = settings.access_dir / f".{request.code}.{os.getpid()}{STAGING_SUFFIX}"
     staging.mkdir(parents=True)
     try:
         made = _make_outputs(settings, request, stores, staging, signer, lang)
