@@ -97,7 +97,9 @@ def request(
 
 
 def as_user(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
-    monkeypatch.setenv("ARCHIVE_REPO_OPERATOR", name)
+    """Run the next commands as the operating-system account ``name`` (what the approver role is
+    checked against)."""
+    monkeypatch.setattr("archive_repo.access.requests.staff_login", lambda: name)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -160,9 +162,13 @@ def test_conditional_records_wait_for_an_approver(capsys, repo: Path, monkeypatc
     data = request(capsys, repo, CONDITIONAL_DOSSIER, purpose="02", fee="10")
     assert data["status"] == "pending" and data["mode"] == "02"
     assert data["fee"]["treatment"] == "full"
+    # the dossier's 4th document is a holey reference to an earlier transfer: nothing of it to issue here
+    assert len(data["items"]) == 3 and data["left_out"] == ["H49.64.33.2023.42.0000004"]
     as_user(monkeypatch, "le.thi.nhanvien")
     code, out, err = run(capsys, "access", "approve", "-R", repo, data["code"])
     assert code == 2 and "vai trò duyệt" in err and "le.thi.nhanvien" in err
+    monkeypatch.setenv("ARCHIVE_REPO_OPERATOR", APPROVER)  # naming oneself an approver is not enough
+    assert run(capsys, "access", "approve", "-R", repo, data["code"])[0] == 2
     code, out, _ = run(capsys, "access", "list", "-R", repo, "--pending")
     assert code == 0 and data["code"] in out
     as_user(monkeypatch, APPROVER)
@@ -460,7 +466,114 @@ def test_doctor_removes_dead_issue_staging_and_reports_outputs_to_expire(capsys,
             .values(delete_after=datetime.now(UTC) - timedelta(hours=1))
         )
         session.commit()
+    with catalog(settings) as session:  # as a SIGKILL during the issue would leave it
+        session.execute(
+            update(AccessRequest).where(AccessRequest.code == data["code"]).values(status="issuing")
+        )
+        session.commit()
     code, out, _ = run(capsys, "doctor", "-R", repo, "--lang", "en")
     assert not staging.exists() and str(staging) in out
+    assert f"Issuing request {data['code']} was interrupted" in out
+    with catalog(settings) as session:
+        assert (
+            session.scalars(select(AccessRequest.status).where(AccessRequest.code == data["code"])).one()
+            == "approved"
+        )
     assert "past their period but not deleted" in out
     assert output_file(repo, output).is_file()  # doctor reports; only access expire deletes
+
+
+def test_a_holey_reference_alone_is_explained(capsys, repo: Path) -> None:
+    options = ["--name", "A", "--id-number", CCCD, "--purpose", "01", "--fee", "01", "--kind", "copy"]
+    code, _, err = run(capsys, "access", "request", "-R", repo, "H49.64.33.2023.42.0000004", *options)
+    assert code == 2 and "chỉ là tham chiếu" in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--id-number", "１２３４５６７８９０１２"], "12 chữ số"),  # full-width digits are not a citizen ID
+        (["--copies", "3"], "chỉ với gói DIP"),
+        (["--reading-days", "5"], "1 đến 15 ngày"),  # a reading period on a copy request
+    ],
+)
+def test_values_that_do_not_fit_the_kind_are_refused(capsys, repo: Path, extra, message) -> None:
+    options = {"--name": "A", "--id-number": CCCD, "--purpose": "01", "--fee": "01"}
+    options.update(dict(zip(extra[::2], extra[1::2], strict=True)))
+    flat = [part for pair in options.items() for part in pair]
+    code, _, err = run(capsys, "access", "request", "-R", repo, PUBLIC_DOC, "--kind", "copy", *flat)
+    assert code == 2 and message in err
+
+
+def test_a_record_made_conditional_after_an_automatic_approval_goes_back_for_review(
+    capsys, repo: Path
+) -> None:
+    data = request(capsys, repo, PUBLIC_DOC)
+    assert data["status"] == "approved" and data["decided_by"] == "archive-repo"
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        session.execute(update(Document).where(Document.code == PUBLIC_DOC).values(mode="02"))
+        session.commit()
+    try:
+        code, out, _ = run(capsys, "access", "issue", "-R", repo, data["code"], "--format", "json")
+        assert code == 1 and json.loads(out)["status"] == "pending" and json.loads(out)["outputs"] == []
+        assert actions_of(repo, data["code"])[-1] == "reopened"
+        assert not (settings.access_dir / data["code"]).exists()
+    finally:
+        with catalog(settings) as session:
+            session.execute(update(Document).where(Document.code == PUBLIC_DOC).values(mode="01"))
+            session.commit()
+
+
+@pytest.mark.parametrize("step", ["deliver", "view", "link"])
+def test_an_output_whose_record_became_secret_is_withdrawn_on_every_path(
+    capsys, repo: Path, tmp_path: Path, step: str
+) -> None:
+    kind = "reading" if step == "view" else "copy"
+    data = request(capsys, repo, PUBLIC_DOC, kind=kind)
+    [output] = issue(capsys, repo, data["code"])["outputs"]
+    path = output_file(repo, output)
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        session.execute(update(Document).where(Document.code == PUBLIC_DOC).values(mode="03"))
+        session.commit()
+    try:
+        arguments = {"deliver": ["--to", tmp_path], "view": [], "link": []}[step]
+        code, out, err = run(capsys, "access", step, "-R", repo, str(output["id"]), *arguments)
+        assert code == 2 and "thu hồi" in err and str(path) not in out
+        assert not path.exists() and not list(tmp_path.iterdir())
+        assert actions_of(repo, data["code"])[-1] == "withdrawn"
+        with catalog(settings) as session:
+            assert session.get(AccessOutput, output["id"]).status == "deleted"
+    finally:
+        with catalog(settings) as session:
+            session.execute(update(Document).where(Document.code == PUBLIC_DOC).values(mode="01"))
+            session.commit()
+
+
+def test_a_failed_issue_leaves_nothing_and_can_be_retried(capsys, repo: Path, monkeypatch) -> None:
+    import archive_repo.access.issue as issuing
+
+    data = request(capsys, repo, PUBLIC_DOC)
+
+    def broken(*args, **kwargs):
+        raise OSError("đĩa đầy")
+
+    monkeypatch.setattr(issuing, "hash_file", broken)
+    code, _, err = run(capsys, "access", "issue", "-R", repo, data["code"])
+    assert code != 0 and err
+    settings = load_settings(repo)
+    assert not (settings.access_dir / data["code"]).exists()
+    assert not list(settings.access_dir.glob(f".{data['code']}.*"))
+    monkeypatch.undo()
+    monkeypatch.setenv("ARCHIVE_REPO_SIGNING_PASSPHRASE", PASSPHRASE)
+    assert issue(capsys, repo, data["code"])["status"] == "issued"
+
+
+def test_issue_delivers_only_after_recording(capsys, repo: Path, tmp_path: Path) -> None:
+    data = request(capsys, repo, PUBLIC_DOSSIER)
+    issued = issue(capsys, repo, data["code"], "--deliver-to", tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        Path(o["path"]).name for o in issued["outputs"]
+    )
+    assert actions_of(repo, data["code"]).count("delivered") == 2

@@ -210,20 +210,29 @@ def _missing_receipts(settings: Settings, report: DoctorReport, lang: str, dry_r
 
 
 def _access_leftovers(settings: Settings, report: DoctorReport, dry_run: bool) -> None:
-    """Staging folders of access issues whose process died, and outputs past their period that
-    ``access expire`` has not deleted yet (reported: the daily timer may not be set up)."""
+    """Staging folders of access issues whose process died, the requests they left ``issuing`` (back to
+    ``approved``), and outputs past their period that ``access expire`` has not deleted yet (reported:
+    the daily timer may not be set up)."""
     from archive_repo.access.issue import STAGING_SUFFIX
-    from archive_repo.catalog.models import AccessOutput, utcnow
+    from archive_repo.catalog.models import AccessOutput, AccessRequest, utcnow
 
+    live: set[str] = set()
     if settings.access_dir.is_dir():
         for folder in sorted(settings.access_dir.glob(f".*{STAGING_SUFFIX}")):
-            pid_text = folder.name.removesuffix(STAGING_SUFFIX).rsplit(".", 1)[-1]
+            code, _, pid_text = folder.name.removesuffix(STAGING_SUFFIX).lstrip(".").rpartition(".")
             if pid_text.isdigit() and process_alive(int(pid_text), socket.gethostname()):
+                live.add(code)
                 continue
             if not dry_run:
                 _remove(folder)
             report.add("doctor.work_removed", not dry_run, path=str(folder))
-    with writer_sessions(settings.catalog_url)() as session:
+    with transaction(writer_sessions(settings.catalog_url)) as session:
+        for request in session.scalars(select(AccessRequest).where(AccessRequest.status == "issuing")):
+            if request.code in live:
+                continue
+            if not dry_run:
+                request.status = "approved"
+            report.add("doctor.access_issue_interrupted", not dry_run, code=request.code)
         due = session.scalars(
             select(AccessOutput.id).where(
                 AccessOutput.status == "available", AccessOutput.delete_after < utcnow()

@@ -107,6 +107,7 @@ class CertificateFacts:
     valid_until: date
     copies: int
     originals: tuple[CertifiedOriginal, ...]
+    recipient_id_kind: str = "cccd"  # cccd | passport | other
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,11 @@ def _items_before(facts: CertificateFacts, t: _Texts) -> list[tuple[str, str | N
         (t("access_dip.cert_item_archive"), facts.archive_name),
         (
             t("access_dip.cert_item_recipient"),
-            t("access_dip.cert_recipient", name=facts.recipient_name, id=facts.recipient_id),
+            t(
+                f"access_dip.cert_recipient_{facts.recipient_id_kind}",
+                name=facts.recipient_name,
+                id=facts.recipient_id,
+            ),
         ),
     ]
 

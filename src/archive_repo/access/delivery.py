@@ -15,8 +15,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from archive_repo.access.errors import AccessError
+from archive_repo.access.errors import AccessError, RecordedRefusal
 from archive_repo.access.events import record_event
+from archive_repo.access.items import current_mode, data_files
+from archive_repo.access.rules import is_secret
 from archive_repo.catalog.models import AccessOutput, utcnow
 from archive_repo.config import Settings
 from archive_repo.durable import fsync_dir
@@ -37,13 +39,57 @@ def output_path(settings: Settings, output: AccessOutput) -> Path:
     return settings.access_dir / output.path
 
 
-def _usable(settings: Settings, output: AccessOutput, now: datetime) -> Path:
-    if output.status != "available" or now > output.available_until:
+def _usable(session: Session, settings: Settings, output: AccessOutput, actor: str) -> Path:
+    """The output's file, if it may still be handed out: within its period, and none of its records made
+    secret since it was issued (such an output is withdrawn on the spot: RecordedRefusal)."""
+    if output.status != "available" or utcnow() > output.available_until:
         raise AccessError("access.output_expired", output=output.id, path=output.path)
+    documents = (
+        [output.document] if output.document is not None else [i.document for i in output.request.items]
+    )
+    if any(is_secret(current_mode(document)) for document in documents):
+        _withdraw(session, settings, output, actor)
+        raise RecordedRefusal("access.withdrawn", output=output.id)
     path = output_path(settings, output)
     if not path.is_file():
         raise AccessError("access.output_missing", output=output.id, path=str(path))
     return path
+
+
+def _withdraw(session: Session, settings: Settings, output: AccessOutput, actor: str) -> None:
+    problem = _delete_files(settings, output)
+    output.status = "deleted"
+    output.deleted_at = utcnow()
+    detail = "record now secret (mode 03)" + (f"; download copy not deleted: {problem}" if problem else "")
+    record_event(
+        session, output.request, "withdrawn", actor, detail, output=output, file_ids=_sources(output)
+    )
+
+
+def _delete_files(settings: Settings, output: AccessOutput) -> str | None:
+    """Delete the output's file and its download copy; returns why the download copy could not be
+    deleted (the local file is deleted in any case), or None."""
+    store = downloads_store(settings)
+    problem = None
+    if store is not None and output.kind != "reading":
+        try:
+            store.delete(output.path)
+        except StorageError as exc:
+            problem = exc.message("en")
+    path = output_path(settings, output)
+    path.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):  # not empty: other outputs of the request are still there
+        path.parent.rmdir()
+    return problem
+
+
+def _sources(output: AccessOutput) -> dict[int, int | None] | None:
+    """The package and file the PREMIS events of an output are about: the copied document's content
+    file; for a DIP (None) every package of the request."""
+    if output.document is None:
+        return None
+    files = data_files(output.document)
+    return {output.document.package_id: files[0].id if files else None}
 
 
 def deliver(session: Session, settings: Settings, output_id: int, folder: Path, actor: str) -> Path:
@@ -51,7 +97,7 @@ def deliver(session: Session, settings: Settings, output_id: int, folder: Path, 
     output = load_output(session, output_id)
     if output.kind == "reading":
         raise AccessError("access.reading_not_downloadable", output=output.id)
-    source = _usable(settings, output, utcnow())
+    source = _usable(session, settings, output, actor)
     if not folder.is_dir():
         raise AccessError("access.no_folder", path=str(folder))
     target = folder / source.name
@@ -65,7 +111,9 @@ def deliver(session: Session, settings: Settings, output_id: int, folder: Path, 
         partial.unlink(missing_ok=True)
         raise AccessError("access.deliver_failed", path=str(target), detail=str(exc)) from None
     fsync_dir(folder)
-    record_event(session, output.request, "delivered", actor, str(target), output=output)
+    record_event(
+        session, output.request, "delivered", actor, str(target), output=output, file_ids=_sources(output)
+    )
     return target
 
 
@@ -80,14 +128,14 @@ def download_link(
 ) -> DownloadLink:
     """A presigned link to a downloadable output in the downloads bucket (uploaded on first use), valid
     for ``hours`` (default: until the output's period ends), never past that end nor past 7 days."""
-    store = downloads_store(settings)
-    if store is None:
-        raise AccessError("access.no_downloads")
     output = load_output(session, output_id)
     if output.kind == "reading":
         raise AccessError("access.reading_not_downloadable", output=output.id)
+    source = _usable(session, settings, output, actor)
+    store = downloads_store(settings)
+    if store is None:
+        raise AccessError("access.no_downloads")
     now = utcnow()
-    source = _usable(settings, output, now)
     seconds = (output.available_until - now).total_seconds()
     if hours is not None:
         seconds = min(seconds, hours * 3600)
@@ -103,14 +151,8 @@ def download_link(
     if url is None:
         raise AccessError("access.no_downloads")
     expires_at = now + timedelta(seconds=seconds)
-    record_event(
-        session,
-        output.request,
-        "linked",
-        actor,
-        f"{output.path} until {expires_at.isoformat()}",
-        output=output,
-    )
+    detail = f"{output.path} until {expires_at.isoformat()}"
+    record_event(session, output.request, "linked", actor, detail, output=output, file_ids=_sources(output))
     return DownloadLink(url, expires_at)
 
 
@@ -123,10 +165,14 @@ def downloads_store(settings: Settings) -> Store | None:
 
 
 def view(session: Session, settings: Settings, output_id: int, actor: str) -> Path:
-    """The file of an output to open on the reading-room workstation (recorded as viewed)."""
+    """The reading copy to open on the reading-room workstation (recorded as viewed)."""
     output = load_output(session, output_id)
-    path = _usable(settings, output, utcnow())
-    record_event(session, output.request, "viewed", actor, output.path, output=output)
+    if output.kind != "reading":
+        raise AccessError("access.view_reading_only", output=output.id)
+    path = _usable(session, settings, output, actor)
+    record_event(
+        session, output.request, "viewed", actor, output.path, output=output, file_ids=_sources(output)
+    )
     return path
 
 
@@ -151,24 +197,15 @@ def expire_outputs(
     ).all()
     expired: list[Expired] = []
     failed: list[Expired] = []
-    store = downloads_store(settings)
     for output in due:
-        if store is not None and output.kind != "reading":
-            try:
-                store.delete(output.path)
-            except StorageError as exc:  # left as it is: the next run tries again
-                failed.append(Expired(output.id, output.request.code, output.path, exc.message("en")))
-                continue
-        path = output_path(settings, output)
-        path.unlink(missing_ok=True)
-        _remove_if_empty(path.parent)
+        problem = _delete_files(settings, output)
+        if problem is not None:  # left as it is: the next run tries again
+            failed.append(Expired(output.id, output.request.code, output.path, problem))
+            continue
         output.status = "deleted"
         output.deleted_at = moment
-        record_event(session, output.request, "expired", actor, output.path, output=output)
+        record_event(
+            session, output.request, "expired", actor, output.path, output=output, file_ids=_sources(output)
+        )
         expired.append(Expired(output.id, output.request.code, output.path))
     return expired, failed
-
-
-def _remove_if_empty(folder: Path) -> None:
-    with contextlib.suppress(OSError):  # not empty: other outputs of the request are still there
-        folder.rmdir()

@@ -139,6 +139,7 @@ class DipRequest:
     issued_on: date
     valid_until: date
     copies: int = 1
+    recipient_id_kind: str = "cccd"  # cccd | passport | other: how item 3 names the number
 
 
 @dataclass(frozen=True)
@@ -534,6 +535,7 @@ class _DipWriter:
             request_id=self.request.request_id,
             recipient_name=self.request.recipient_name,
             recipient_id=self.request.recipient_id,
+            recipient_id_kind=self.request.recipient_id_kind,
             purpose=self.request.purpose,
             purpose_content=self.request.purpose_content,
             issued_on=self.request.issued_on,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from archive_repo.access.errors import AccessError
@@ -13,10 +14,38 @@ from archive_repo.hashing import CHUNK
 from archive_repo.storage.base import StorageError, Store
 
 
-def fetch_verified(file: File, stores: Sequence[Store], target: Path) -> str:
-    """Write ``file`` to ``target``; returns the location it came from. A copy that is missing, unreadable
-    or different is passed over; when none is good, AccessError names the file and every reason."""
-    copies = {copy.location: copy for copy in file.copies if copy.status == "ok"}
+@dataclass(frozen=True)
+class StoredCopy:
+    location: str
+    key: str
+    version_id: str | None
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """What the catalog says of one original, read once so no transaction is held while it is fetched."""
+
+    file_id: int
+    path: str  # inside the AIP
+    size: int
+    sha256: str  # lowercase hex
+    mimetype: str
+    puid: str | None
+    format_name: str | None
+    copies: tuple[StoredCopy, ...]  # those marked ok
+
+    @classmethod
+    def of(cls, file: File) -> SourceFile:
+        good = tuple(StoredCopy(c.location, c.key, c.version_id) for c in file.copies if c.status == "ok")
+        return cls(
+            file.id, file.path, file.size, file.sha256.lower(), file.mimetype, file.puid, file.format_name, good
+        )
+
+
+def fetch_verified(source: SourceFile, stores: Sequence[Store], target: Path) -> str:
+    """Write ``source`` to ``target``; returns the location it came from. A copy that is missing,
+    unreadable or different is passed over; when none is good, AccessError names the file and why."""
+    copies = {copy.location: copy for copy in source.copies}
     reasons: list[str] = []
     for store in stores:
         copy = copies.get(store.name)
@@ -27,11 +56,11 @@ def fetch_verified(file: File, stores: Sequence[Store], target: Path) -> str:
         except (StorageError, OSError) as exc:
             reasons.append(f"{store.name}: {exc}")
             continue
-        if size == file.size and digest == file.sha256.lower():
+        if size == source.size and digest == source.sha256:
             return store.name
         reasons.append(f"{store.name}: {size} bytes, SHA-256 {digest}")
     target.unlink(missing_ok=True)
-    raise AccessError("access.no_good_copy", path=file.path, reasons="; ".join(reasons) or "-")
+    raise AccessError("access.no_good_copy", path=source.path, reasons="; ".join(reasons) or "-")
 
 
 def _download(store: Store, key: str, version_id: str | None, target: Path) -> tuple[int, str]:

@@ -1,14 +1,23 @@
-"""Issuing what an approved request asked for, and delivering it.
+"""Issuing what an approved request asked for.
 
 The originals are read from storage and checked against the catalog (``fetch``), turned into the kind of
 output asked for (``copies`` for reading copies, copies and certified copies; ``dip`` for a certified
 DIP), and kept in the access area ``<access_dir>/<request code>/`` until their period ends:
 
-- reading copy: readable for the reading period (at most 15 days), deleted 5 days after it ends;
-- copy, certified copy, DIP: downloadable for ``[access] download_days`` (15 by default), then deleted.
+- reading copy: readable until the end of the last day of the reading period (at most 15 days), deleted
+  5 days later;
+- copy, certified copy, DIP: downloadable until the end of the last of ``[access] download_days`` (15 by
+  default), then deleted.
 
-Everything is made in a staging folder first and moved into place only when every output is ready, so a
-failure leaves nothing half-issued; the catalog rows and events are committed by the caller.
+Three steps, so that no transaction is held while originals are read, stamped and signed:
+
+1. claim: in one short transaction the request, still approved and still allowed by the regime of its
+   records as the catalog says now, becomes ``issuing`` (a second issue of it is refused);
+2. make: in a staging folder ``.<code>.<pid>.partial`` (what ``doctor`` removes if the process dies),
+   then moved into place;
+3. record: in one short transaction the outputs, the events, and ``issued``.
+
+A failure after the claim removes whatever was made and puts the request back to ``approved``.
 """
 
 from __future__ import annotations
@@ -17,8 +26,9 @@ import os
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -26,23 +36,52 @@ from archive_repo.access.copies import render_copy
 from archive_repo.access.dip import DipDocument, DipFile, DipRequest, build_dip
 from archive_repo.access.errors import AccessError
 from archive_repo.access.events import record_event
-from archive_repo.access.fetch import fetch_verified
-from archive_repo.access.requests import refuse_if_secret_now
+from archive_repo.access.fetch import SourceFile, fetch_verified
+from archive_repo.access.items import data_files
+from archive_repo.access.requests import load_request, recheck_before_issue
 from archive_repo.access.rules import READING_GRACE_DAYS
 from archive_repo.access.signing import ArchiveSigner, load_archive_signer
 from archive_repo.catalog.browse import VIETNAM
-from archive_repo.catalog.models import AccessItem, AccessOutput, AccessRequest, File, utcnow
+from archive_repo.catalog.db import transaction
+from archive_repo.catalog.models import AccessOutput, AccessRequest, utcnow
 from archive_repo.config import Settings
 from archive_repo.hashing import hash_file
+from archive_repo.ingest.catalog_access import writer_sessions
 from archive_repo.storage.base import Store
 
 STAGING_SUFFIX = ".partial"  # .<request code>.<pid>.partial: what doctor removes once the process is gone
+CERTIFICATE_LANGUAGE = "vi"  # the certificate is an official record of a Vietnamese archive
 _SUFFIX = {"reading": "ban-doc", "copy": "ban-sao", "certified": "ban-sao-chung-thuc"}
+_END_OF_DAY = time(23, 59, 59)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """One document asked for, as the catalog described it at the claim."""
+
+    package_id: int
+    objid: str
+    arc_file_code: str
+    dossier_fields: dict[str, str]
+    document_id: int
+    name: str  # docCode, else docId: names the output files
+    kind: str
+    fields: dict[str, str]
+    files: tuple[SourceFile, ...]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    code: str
+    kind: str
+    reading_days: int | None
+    dip_request: dict[str, Any]  # DipRequest fields known at the claim
+    items: tuple[_Item, ...]
 
 
 @dataclass(frozen=True)
 class _Made:
-    """An output made in the staging folder, not yet in the catalog."""
+    """An output in place in the access area, not yet in the catalog."""
 
     kind: str
     path: Path
@@ -52,33 +91,44 @@ class _Made:
     dip_objid: str | None = None
 
 
-def issue_request(
-    session: Session,
-    settings: Settings,
-    request: AccessRequest,
-    stores: Sequence[Store],
-    actor: str,
-    lang: str,
-) -> list[AccessOutput]:
-    """Make every output of the approved ``request``; raises AccessError (nothing issued) otherwise."""
-    if request.status != "approved":
-        raise AccessError("access.not_approved", code=request.code, status=request.status)
-    if refuse_if_secret_now(session, request):
-        return []
-    signer = archive_signer(settings) if request.copy_kind in ("certified", "dip") else None
-    final = settings.access_dir / request.code
-    staging = settings.access_dir / f".{request.code}.{os.getpid()}{STAGING_SUFFIX}"
-    staging.mkdir(parents=True)
-    try:
-        made = _make_outputs(settings, request, stores, staging, signer, lang)
-        final.mkdir(parents=True, exist_ok=True)
-        moved = [_move(item, staging, final) for item in made]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+def issue_request(settings: Settings, code: str, stores: Sequence[Store], actor: str) -> str:
+    """Make and record every output of the approved request ``code``; returns its status afterwards
+    (``issued``, or ``refused`` / ``pending`` when the regime of its records changed since the decision).
+    Raises AccessError, with nothing issued, when it cannot be done."""
+    signer = None
     now = utcnow()
-    outputs = [_output_row(session, settings, request, item, now, actor) for item in moved]
-    request.status = "issued"
-    return outputs
+    writers = writer_sessions(settings.catalog_url)
+    with transaction(writers) as session:
+        request = load_request(session, code, for_update=True)
+        if request.status != "approved":
+            raise AccessError("access.not_approved", code=request.code, status=request.status)
+        if request.copy_kind in ("certified", "dip"):
+            signer = archive_signer(settings)
+        if not recheck_before_issue(session, settings, request):
+            return request.status
+        plan = _plan(request, settings, now)
+        request.status = "issuing"
+    made: list[_Made] = []
+    try:
+        made = _make(settings, plan, stores, signer)
+        with transaction(writers) as session:
+            request = load_request(session, code, for_update=True)
+            if request.status != "issuing":
+                raise AccessError("access.not_approved", code=request.code, status=request.status)
+            if not recheck_before_issue(session, settings, request):
+                _remove(made, settings.access_dir / code)
+                return request.status
+            for item in made:
+                _record(session, settings, request, item, now, actor)
+            request.status = "issued"
+            return request.status
+    except BaseException:
+        _remove(made, settings.access_dir / code)
+        with transaction(writers) as session:
+            request = load_request(session, code, for_update=True)
+            if request.status == "issuing":
+                request.status = "approved"
+        raise
 
 
 def archive_signer(settings: Settings) -> ArchiveSigner:
@@ -97,138 +147,165 @@ def archive_signer(settings: Settings) -> ArchiveSigner:
 def periods(
     settings: Settings, kind: str, reading_days: int | None, start: datetime
 ) -> tuple[datetime, datetime]:
-    """(available until, delete after) of an output of ``kind`` made at ``start``."""
+    """(available until, delete after) of an output of ``kind`` made at ``start``: the end of the
+    period's last day in Viet Nam, then the grace of a reading copy."""
     if kind == "reading":
-        until = start + timedelta(days=reading_days or settings.access.reading_days)
+        until = _end_of_day(start, reading_days or settings.access.reading_days)
         return until, until + timedelta(days=READING_GRACE_DAYS)
-    until = start + timedelta(days=settings.access.download_days)
+    until = _end_of_day(start, settings.access.download_days)
     return until, until
 
 
-def _make_outputs(
-    settings: Settings,
-    request: AccessRequest,
-    stores: Sequence[Store],
-    staging: Path,
-    signer: ArchiveSigner | None,
-    lang: str,
-) -> list[_Made]:
-    originals = staging / "originals"
-    originals.mkdir()
-    if request.copy_kind == "dip":
-        return [_make_dip(settings, request, stores, originals, staging, signer, lang)]
-    made = []
+def _end_of_day(start: datetime, days: int) -> datetime:
+    last_day = start.astimezone(VIETNAM).date() + timedelta(days=days)
+    return datetime.combine(last_day, _END_OF_DAY, VIETNAM).astimezone(UTC)
+
+
+def _plan(request: AccessRequest, settings: Settings, now: datetime) -> _Plan:
+    items = []
     for item in request.items:
-        for index, file in enumerate(_data_files(item), start=1):
-            source = originals / f"{file.id}{Path(file.path).suffix}"
-            fetch_verified(file, stores, source)
-            base = _base_name(item, index, request.copy_kind)
+        document, package = item.document, item.package
+        files = tuple(SourceFile.of(file) for file in data_files(document))
+        if not files:
+            raise AccessError("access.no_data_file", item=document.code or item.asked_as)
+        dossier = {
+            name: value
+            for name, value in (("maintenance", package.maintenance), ("mode", package.mode))
+            if value
+        }
+        items.append(
+            _Item(
+                package_id=package.id,
+                objid=package.objid,
+                arc_file_code=package.arc_file_code or "",
+                dossier_fields=dossier,
+                document_id=document.id,
+                name=document.code or document.doc_id or str(document.id),
+                kind=document.kind,
+                fields={name: str(value) for name, value in document.fields.items() if value is not None},
+                files=files,
+            )
+        )
+    until, _ = periods(settings, request.copy_kind, request.reading_days, now)
+    dip_request = {
+        "request_id": request.code,
+        "request_date": request.created_at.astimezone(VIETNAM).date(),
+        "purpose": request.purpose,
+        "purpose_content": request.purpose_content,
+        "fee_object_type": request.fee_object_type,
+        "research_topic": request.research_topic,
+        "description": request.description,
+        "recipient_name": request.requester_name,
+        "recipient_id": request.identity_number,
+        "recipient_id_kind": request.identity_kind,
+        "issued_on": now.astimezone(VIETNAM).date(),
+        "valid_until": until.astimezone(VIETNAM).date(),
+        "copies": request.copies,
+    }
+    return _Plan(request.code, request.copy_kind, request.reading_days, dip_request, tuple(items))
+
+
+def _make(
+    settings: Settings, plan: _Plan, stores: Sequence[Store], signer: ArchiveSigner | None
+) -> list[_Made]:
+    staging = settings.access_dir / f".{plan.code}.{os.getpid()}{STAGING_SUFFIX}"
+    final = settings.access_dir / plan.code
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    try:
+        (staging / "originals").mkdir()
+        if plan.kind == "dip":
+            made = [_make_dip(settings, plan, stores, staging, signer)]
+        else:
+            made = _make_copies(settings, plan, stores, staging, signer)
+        final.mkdir(parents=True, exist_ok=True)
+        placed: list[_Made] = []
+        try:
+            for item in made:
+                placed.append(_move(item, final))
+        except BaseException:
+            _remove(placed, final)
+            raise
+        return placed
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _make_copies(
+    settings: Settings, plan: _Plan, stores: Sequence[Store], staging: Path, signer: ArchiveSigner | None
+) -> list[_Made]:
+    made = []
+    for item in plan.items:
+        for index, source in enumerate(item.files, start=1):
+            original = staging / "originals" / f"{source.file_id}{Path(source.path).suffix}"
+            fetch_verified(source, stores, original)
             rendered = render_copy(
-                request.copy_kind,
-                source,
-                file.mimetype,
+                plan.kind,
+                original,
+                source.mimetype,
                 staging,
-                base,
+                _base_name(item.name, index, plan.kind),
                 archive_name=settings.archive_name or settings.archive_code,
                 signer=signer,
             )
-            made.append(
-                _Made(
-                    request.copy_kind,
-                    rendered.path,
-                    rendered.mimetype,
-                    item.document_id,
-                    {item.package_id: file.id},
-                )
-            )
+            sources = {item.package_id: source.file_id}
+            made.append(_Made(plan.kind, rendered.path, rendered.mimetype, item.document_id, sources))
     return made
 
 
 def _make_dip(
-    settings: Settings,
-    request: AccessRequest,
-    stores: Sequence[Store],
-    originals: Path,
-    staging: Path,
-    signer: ArchiveSigner | None,
-    lang: str,
+    settings: Settings, plan: _Plan, stores: Sequence[Store], staging: Path, signer: ArchiveSigner | None
 ) -> _Made:
-    assert signer is not None
+    if signer is None:
+        raise AccessError("access.no_signing_key")
     documents = []
-    for item in request.items:
+    for item in plan.items:
         files = []
-        for file in _data_files(item):
-            local = originals / str(file.id) / Path(file.path).name
+        for source in item.files:
+            local = staging / "originals" / str(source.file_id) / Path(source.path).name
             local.parent.mkdir()
-            fetch_verified(file, stores, local)
+            fetch_verified(source, stores, local)
             files.append(
                 DipFile(
                     local,
-                    file.path,
-                    file.size,
-                    file.sha256.lower(),
-                    file.mimetype,
-                    file.puid,
-                    file.format_name,
+                    source.path,
+                    source.size,
+                    source.sha256,
+                    source.mimetype,
+                    source.puid,
+                    source.format_name,
                 )
             )
-        package = item.package
         documents.append(
             DipDocument(
-                source_objid=package.objid,
-                arc_file_code=package.arc_file_code or "",
-                kind=item.document.kind,
-                fields={k: str(v) for k, v in item.document.fields.items() if v is not None},
-                dossier_fields={
-                    k: v for k, v in (("maintenance", package.maintenance), ("mode", package.mode)) if v
-                },
+                source_objid=item.objid,
+                arc_file_code=item.arc_file_code,
+                kind=item.kind,
+                fields=item.fields,
+                dossier_fields=item.dossier_fields,
                 files=tuple(files),
             )
         )
-    now = utcnow()
-    until, _ = periods(settings, "dip", None, now)
-    dip_request = DipRequest(
-        request_id=request.code,
-        request_date=request.created_at.astimezone(VIETNAM).date(),
-        purpose=request.purpose,
-        purpose_content=request.purpose_content,
-        fee_object_type=request.fee_object_type,
-        research_topic=request.research_topic,
-        description=request.description,
-        recipient_name=request.requester_name,
-        recipient_id=request.identity_number,
-        issued_on=now.astimezone(VIETNAM).date(),
-        valid_until=until.astimezone(VIETNAM).date(),
-        copies=request.copies,
-    )
     built = build_dip(
-        dip_request,
+        DipRequest(**plan.dip_request),
         documents,
         staging / "dip",
         archive_code=settings.archive_code,
         archive_name=settings.archive_name or settings.archive_code,
         signer=signer,
-        lang=lang,
+        lang=CERTIFICATE_LANGUAGE,
     )
-    sources = {item.package_id: None for item in request.items}
+    sources: dict[int, int | None] = {item.package_id: None for item in plan.items}
     return _Made("dip", built.zip_path, "application/zip", None, sources, dip_objid=built.objid)
 
 
-def _data_files(item: AccessItem) -> list[File]:
-    files = sorted((f for f in item.document.files if f.role == "data"), key=lambda f: f.path)
-    if not files:
-        raise AccessError("access.no_data_file", item=item.document.code or item.asked_as)
-    return files
-
-
-def _base_name(item: AccessItem, index: int, kind: str) -> str:
-    code = item.document.code or item.document.doc_id or str(item.document_id)
-    safe = "".join(ch if ch.isalnum() or ch in ".-_" else "_" for ch in code)
+def _base_name(name: str, index: int, kind: str) -> str:
+    safe = "".join(ch if ch.isalnum() or ch in ".-_" else "_" for ch in name)
     numbered = safe if index == 1 else f"{safe}-{index}"
     return f"{numbered}-{_SUFFIX[kind]}"
 
 
-def _move(item: _Made, staging: Path, final: Path) -> _Made:
+def _move(item: _Made, final: Path) -> _Made:
     target = final / item.path.name
     if target.exists():
         raise AccessError("access.output_exists", path=str(target))
@@ -236,13 +313,19 @@ def _move(item: _Made, staging: Path, final: Path) -> _Made:
     return _Made(item.kind, target, item.mimetype, item.document_id, item.source_files, item.dip_objid)
 
 
-def _output_row(
+def _remove(made: Sequence[_Made], final: Path) -> None:
+    for item in made:
+        item.path.unlink(missing_ok=True)
+    if final.is_dir() and not any(final.iterdir()):
+        final.rmdir()
+
+
+def _record(
     session: Session, settings: Settings, request: AccessRequest, item: _Made, now: datetime, actor: str
 ) -> AccessOutput:
     size, digests = hash_file(item.path)
     until, delete_after = periods(settings, item.kind, request.reading_days, now)
     output = AccessOutput(
-        request=request,
         document_id=item.document_id,
         kind=item.kind,
         path=item.path.relative_to(settings.access_dir).as_posix(),
@@ -255,7 +338,7 @@ def _output_row(
         delete_after=delete_after,
         status="available",
     )
-    session.add(output)
+    request.outputs.append(output)
     session.flush()
     record_event(session, request, "issued", actor, output.path, output=output, file_ids=item.source_files)
     return output

@@ -11,6 +11,10 @@
 
 from __future__ import annotations
 
+import getpass
+import os
+import re
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
@@ -34,6 +38,9 @@ from archive_repo.catalog.models import AccessItem, AccessRequest, utcnow
 from archive_repo.config import Settings
 
 SYSTEM_ACTOR = "archive-repo"
+ACTOR_LIMIT = 200
+MAX_COPIES = 100  # item 11 of a DIP certificate; a digital copy is one file
+CCCD = re.compile(r"[0-9]{12}")  # ASCII digits only (str.isdigit would take other scripts' digits)
 MEDIA_KIND = "media"
 _LIMITS = {"requester_name": 200, "identity_number": 50, "purpose_content": 500, "research_topic": 250}
 _DESCRIPTION_LIMIT = 2000
@@ -59,17 +66,23 @@ def today_in_vietnam() -> date:
     return utcnow().astimezone(VIETNAM).date()
 
 
-def create_request(session: Session, settings: Settings, new: NewRequest, actor: str) -> AccessRequest:
+def create_request(
+    session: Session, settings: Settings, new: NewRequest, actor: str
+) -> tuple[AccessRequest, list[str]]:
     """Record ``new`` and decide what the rules decide on their own (refusal of secret records, automatic
-    approval of public ones); raises AccessError, recording nothing, when the request is malformed."""
+    approval of public ones): (the request, documents of a dossier left out as holey references).
+    Raises AccessError, recording nothing, when the request is malformed."""
     _check_fields(new, settings)
+    _check_actor(actor)
     wanted = find_wanted(session, new.items, settings.archive_code)
-    if new.copy_kind != "dip" and any(w.document.kind == MEDIA_KIND for w in wanted):
-        media = next(w for w in wanted if w.document.kind == MEDIA_KIND)
+    if not wanted.documents:
+        raise AccessError("access.nothing_held", items=", ".join(new.items))
+    media = next((w for w in wanted.documents if w.document.kind == MEDIA_KIND), None)
+    if new.copy_kind != "dip" and media is not None:
         raise AccessError("access.av_no_copy", item=media.asked_as, kind=new.copy_kind)
-    mode = strictest(w.mode for w in wanted)
+    mode = strictest(w.mode for w in wanted.documents)
     request = AccessRequest(
-        code="pending-" + utcnow().strftime("%H%M%S%f"),
+        code="new-" + uuid.uuid4().hex,  # replaced by YC-<year>-<id> once the row has its id
         created_by=actor,
         requester_name=new.requester_name.strip(),
         identity_kind=new.identity_kind,
@@ -91,67 +104,90 @@ def create_request(session: Session, settings: Settings, new: NewRequest, actor:
     session.add(request)
     session.flush()
     request.code = f"YC-{request.created_at.astimezone(VIETNAM).year}-{request.id:06d}"
-    for w in wanted:
-        session.add(
-            AccessItem(
-                request=request,
-                package_id=w.package.id,
-                document_id=w.document.id,
-                asked_as=w.asked_as,
-                mode=w.mode,
-            )
+    for w in wanted.documents:
+        item = AccessItem(
+            package_id=w.package.id, document_id=w.document.id, asked_as=w.asked_as, mode=w.mode
         )
+        request.items.append(item)
     session.flush()
-    record_event(session, request, "requested", actor)
+    left_out = "left out (holey references): " + ", ".join(wanted.references) if wanted.references else None
+    record_event(session, request, "requested", actor, left_out)
     if is_secret(mode):
         _decide(session, request, "refused", SYSTEM_ACTOR, "mode 03")
     elif approvable_automatically(mode) and settings.access.auto_approve_public:
         _decide(session, request, "approved", SYSTEM_ACTOR, "mode 01")
-    return request
+    return request, wanted.references
 
 
 def approve(
     session: Session, settings: Settings, code: str, actor: str, note: str | None = None
 ) -> AccessRequest:
-    request = load_request(session, code)
+    request = load_request(session, code, for_update=True)
     _require_pending(request)
-    if refuse_if_secret_now(session, request):
+    mode = current_regime(request)
+    if is_secret(mode):
+        _decide(session, request, "refused", SYSTEM_ACTOR, "mode 03")
         return request
-    if request.mode != PUBLIC and actor not in settings.access.approvers:
-        raise AccessError("access.not_approver", actor=actor, code=request.code)
+    _require_approver(settings, request, actor)
     _decide(session, request, "approved", actor, note)
     return request
 
 
 def deny(session: Session, settings: Settings, code: str, actor: str, reason: str) -> AccessRequest:
-    request = load_request(session, code)
+    request = load_request(session, code, for_update=True)
     if request.status not in ("pending", "approved"):
         raise AccessError("access.not_open", code=request.code, status=request.status)
     if not reason.strip():
         raise AccessError("access.reason_required", code=request.code)
-    if request.mode != PUBLIC and actor not in settings.access.approvers:
-        raise AccessError("access.not_approver", actor=actor, code=request.code)
+    current_regime(request)
+    _require_approver(settings, request, actor)
     _decide(session, request, "denied", actor, reason.strip())
     return request
 
 
-def refuse_if_secret_now(session: Session, request: AccessRequest) -> bool:
-    """Re-read the regime of every document asked for: a record made secret since the request was
-    recorded turns the request into a refusal (True), whatever was decided before."""
-    modes = [current_mode(item.document) for item in request.items]
-    if not any(is_secret(mode) for mode in modes):
+def current_regime(request: AccessRequest) -> str:
+    """The strictest regime of the documents asked for as the catalog says now (a record may have been
+    reclassified since the request); kept on the request."""
+    request.mode = strictest(current_mode(item.document) for item in request.items)
+    return request.mode
+
+
+def recheck_before_issue(session: Session, settings: Settings, request: AccessRequest) -> bool:
+    """Whether an approved request may still be issued as decided: a record made secret since turns it
+    into a refusal; one made conditional since an approval that no approver gave sends it back for
+    review. Either is recorded here (the caller commits) and answers False."""
+    mode = current_regime(request)
+    if is_secret(mode):
+        _decide(session, request, "refused", SYSTEM_ACTOR, "mode 03")
         return False
-    request.mode = strictest(modes)
-    _decide(session, request, "refused", SYSTEM_ACTOR, "mode 03")
+    if mode != PUBLIC and request.decided_by not in settings.access.approvers:
+        request.status = "pending"
+        request.decided_by = request.decided_at = request.decision_note = None
+        record_event(session, request, "reopened", SYSTEM_ACTOR, f"mode {mode}")
+        return False
     return True
 
 
-def load_request(session: Session, code: str) -> AccessRequest:
-    request = session.scalars(
+def staff_login() -> str:
+    """The operating-system account running the command: what the approver role is checked against.
+    ``ARCHIVE_REPO_OPERATOR`` names operators on records, but anybody can set it."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        return getpass.getuser()
+
+
+def load_request(session: Session, code: str, *, for_update: bool = False) -> AccessRequest:
+    """The request ``code``; ``for_update`` locks its row until the transaction ends (PostgreSQL; SQLite
+    writers are serialised anyway), so two decisions or two issues of one request cannot interleave."""
+    query = (
         select(AccessRequest)
         .where(AccessRequest.code == code.strip())
         .options(selectinload(AccessRequest.items), selectinload(AccessRequest.outputs))
-    ).one_or_none()
+    )
+    request = session.scalars(query.with_for_update(of=AccessRequest) if for_update else query).one_or_none()
     if request is None:
         raise AccessError("access.request_not_found", code=code)
     return request
@@ -174,6 +210,16 @@ def _decide(session: Session, request: AccessRequest, status: str, actor: str, n
     record_event(session, request, status, actor, note)
 
 
+def _require_approver(settings: Settings, request: AccessRequest, actor: str) -> None:
+    if request.mode != PUBLIC and actor not in settings.access.approvers:
+        raise AccessError("access.not_approver", actor=actor, code=request.code)
+
+
+def _check_actor(actor: str) -> None:
+    if not actor.strip() or len(actor) > ACTOR_LIMIT:
+        raise AccessError("access.bad_actor", actor=actor[:ACTOR_LIMIT], limit=ACTOR_LIMIT)
+
+
 def _require_pending(request: AccessRequest) -> None:
     if request.status != "pending":
         raise AccessError("access.not_pending", code=request.code, status=request.status)
@@ -193,9 +239,7 @@ def _check_fields(new: NewRequest, settings: Settings) -> None:
             limit=_DESCRIPTION_LIMIT,
             length=len(new.description or ""),
         )
-    if new.identity_kind == "cccd" and not (
-        new.identity_number.strip().isdigit() and len(new.identity_number.strip()) == 12
-    ):
+    if new.identity_kind == "cccd" and not CCCD.fullmatch(new.identity_number.strip()):
         raise AccessError("access.bad_cccd", value=new.identity_number)
     for field_name, value in (("purpose", new.purpose), ("feeObjectType", new.fee_object_type)):
         if code_label(field_name, value, "vi") is None:
@@ -204,12 +248,10 @@ def _check_fields(new: NewRequest, settings: Settings) -> None:
     if not new.items:
         raise AccessError("access.no_items")
     days = new.reading_days
-    if new.copy_kind == "reading" and days is not None and not 1 <= days <= settings.access.reading_days:
-        raise AccessError(
-            "access.bad_reading_days", days=new.reading_days, limit=settings.access.reading_days
-        )
-    if not 1 <= new.copies <= 100:
-        raise AccessError("access.bad_copies", copies=new.copies)
+    if days is not None and (new.copy_kind != "reading" or not 1 <= days <= settings.access.reading_days):
+        raise AccessError("access.bad_reading_days", days=days, limit=settings.access.reading_days)
+    if not 1 <= new.copies <= MAX_COPIES or (new.copies != 1 and new.copy_kind != "dip"):
+        raise AccessError("access.bad_copies", copies=new.copies, limit=MAX_COPIES)
 
 
 def _blank_to_none(value: str | None) -> str | None:

@@ -73,7 +73,7 @@ CHECK_OUTCOMES = ("ok", "corrupt", "missing", "unreachable")
 INCIDENT_KINDS = ("corrupt", "missing", "catalog_mismatch")
 INCIDENT_OUTCOMES = ("open", "recovered", "unrecoverable")
 MODES = ("01", "02", "03")
-REQUEST_STATUSES = ("pending", "approved", "denied", "refused", "issued")
+REQUEST_STATUSES = ("pending", "approved", "denied", "refused", "issuing", "issued")
 OUTPUT_KINDS = ("reading", "copy", "certified", "dip")
 OUTPUT_STATUSES = ("available", "deleted")
 IDENTITY_KINDS = ("cccd", "passport", "other")
@@ -87,6 +87,8 @@ ACCESS_ACTIONS = (
     "viewed",
     "linked",
     "expired",
+    "reopened",
+    "withdrawn",
 )
 
 

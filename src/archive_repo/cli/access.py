@@ -33,12 +33,33 @@ _KINDS = ("reading", "copy", "certified", "dip")
 
 @contextmanager
 def _writing(repository: Path | None) -> Iterator[tuple[Settings, Session]]:
-    """Settings and a session whose work is committed when the block ends without an error."""
+    """Settings and a session whose work is committed when the block ends without an error, or with a
+    refusal whose reasons were recorded (RecordedRefusal)."""
+    from archive_repo.access.errors import RecordedRefusal
     from archive_repo.config import load_settings
     from archive_repo.ingest.catalog_access import writer_sessions
 
     settings = load_settings(repository)
-    with writer_sessions(settings.catalog_url)() as session, session.begin():
+    with writer_sessions(settings.catalog_url)() as session:
+        try:
+            yield settings, session
+        except RecordedRefusal:
+            session.commit()
+            raise
+        except BaseException:
+            session.rollback()
+            raise
+        session.commit()
+
+
+@contextmanager
+def _reading(repository: Path | None) -> Iterator[tuple[Settings, Session]]:
+    """Settings and a read-only session (it never waits for, nor holds, the catalog's write lock)."""
+    from archive_repo.config import load_settings
+    from archive_repo.ingest.catalog_access import sessions
+
+    settings = load_settings(repository)
+    with sessions(settings.catalog_url)() as session:
         yield settings, session
 
 
@@ -50,11 +71,14 @@ def _emit(data: Any, lines: list[str], output_format: str) -> None:
             click.echo(line)
 
 
-def _show(request: Any, lang: str, output_format: str) -> int:
+def _rendered(request: Any, lang: str) -> tuple[dict[str, Any], list[str]]:
     from archive_repo.access.present import request_as_dict, request_lines
 
-    _emit(request_as_dict(request, lang), request_lines(request, lang), output_format)
-    return EXIT_INVALID if request.status in ("refused", "denied") else EXIT_OK
+    return request_as_dict(request, lang), request_lines(request, lang)
+
+
+def _exit_for(data: dict[str, Any]) -> int:
+    return EXIT_INVALID if data["status"] in ("refused", "denied") else EXIT_OK
 
 
 @click.group()
@@ -119,8 +143,13 @@ def request_command(
         copies=copies,
     )
     with _writing(repository) as (settings, session):
-        request = create_request(session, settings, new, settings.operator)
-        return _show(request, lang, output_format)
+        request, left_out = create_request(session, settings, new, settings.operator)
+        data, lines = _rendered(request, lang)
+    if left_out:
+        lines.append(translate("access.left_out", lang, documents=", ".join(left_out)))
+        data["left_out"] = left_out
+    _emit(data, lines, output_format)
+    return _exit_for(data)
 
 
 @access.command("review")
@@ -132,21 +161,22 @@ def review_command(code: str, repository: Path | None, output_format: str, lang:
     """Xem một yêu cầu / show one request with its documents, regime, fee and history."""
     from archive_repo.access.requests import load_request
 
-    with _writing(repository) as (_, session):
+    with _reading(repository) as (_, session):
         request = load_request(session, code)
-        _show(request, lang, output_format)
-        if output_format == "text":
-            for event in _events(session, request.id):
-                click.echo(
-                    translate(
-                        "access.line_event",
-                        lang,
-                        when=event["occurred_at"],
-                        who=event["actor"],
-                        action=translate(f"access.action_{event['action']}", lang),
-                        detail=event["detail"] or "",
-                    )
-                )
+        data, lines = _rendered(request, lang)
+        data["events"] = _events(session, request.id)
+    for event in data["events"]:
+        lines.append(
+            translate(
+                "access.line_event",
+                lang,
+                when=event["occurred_at"],
+                who=event["actor"],
+                action=translate(f"access.action_{event['action']}", lang),
+                detail=event["detail"] or "",
+            )
+        )
+    _emit(data, lines, output_format)
     return EXIT_OK
 
 
@@ -175,10 +205,12 @@ def approve_command(
     code: str, note: str | None, repository: Path | None, output_format: str, lang: str
 ) -> int:
     """Duyệt yêu cầu (người có vai trò duyệt) / approve a request (approver role)."""
-    from archive_repo.access.requests import approve
+    from archive_repo.access.requests import approve, staff_login
 
     with _writing(repository) as (settings, session):
-        return _show(approve(session, settings, code, settings.operator, note), lang, output_format)
+        data, lines = _rendered(approve(session, settings, code, staff_login(), note), lang)
+    _emit(data, lines, output_format)
+    return _exit_for(data)
 
 
 @access.command("deny")
@@ -189,10 +221,11 @@ def approve_command(
 @lang_option
 def deny_command(code: str, reason: str, repository: Path | None, output_format: str, lang: str) -> int:
     """Từ chối yêu cầu / deny a request, with the reason."""
-    from archive_repo.access.requests import deny
+    from archive_repo.access.requests import deny, staff_login
 
     with _writing(repository) as (settings, session):
-        _show(deny(session, settings, code, settings.operator, reason), lang, output_format)
+        data, lines = _rendered(deny(session, settings, code, staff_login(), reason), lang)
+    _emit(data, lines, output_format)
     return EXIT_OK
 
 
@@ -213,7 +246,7 @@ def list_command(
     from archive_repo.access.requests import pending_requests, today_in_vietnam
     from archive_repo.catalog.models import AccessRequest
 
-    with _writing(repository) as (_, session):
+    with _reading(repository) as (_, session):
         if which == "pending":
             requests = pending_requests(session)
         elif which == "overdue":
@@ -237,7 +270,7 @@ def list_command(
             )
             for r in data
         ] or [translate("access.list_empty", lang)]
-        _emit(data, lines, output_format)
+    _emit(data, lines, output_format)
     return EXIT_OK
 
 
@@ -256,35 +289,25 @@ def issue_command(
     code: str, deliver_to: Path | None, repository: Path | None, output_format: str, lang: str
 ) -> int:
     """Cấp bản đọc / bản sao / bản sao chứng thực / DIP cho yêu cầu đã duyệt / issue the outputs."""
-    from archive_repo.access.delivery import deliver, output_path
+    from archive_repo.access.delivery import deliver
     from archive_repo.access.issue import issue_request
     from archive_repo.access.requests import load_request
+    from archive_repo.config import load_settings
     from archive_repo.storage.registry import open_stores
 
-    made: list[Path] = []
-    try:
-        with _writing(repository) as (settings, session):
-            request = load_request(session, code)
-            outputs = issue_request(
-                session, settings, request, open_stores(settings), settings.operator, lang
-            )
-            made = [output_path(settings, output) for output in outputs]
-            delivered = []
-            if deliver_to is not None:
-                delivered = [
-                    deliver(session, settings, output.id, deliver_to, settings.operator)
-                    for output in outputs
-                    if output.kind != "reading"
-                ]
-            result = _show(request, lang, output_format)
-    except BaseException:
-        for path in made:  # issued files whose catalog rows were not committed
-            path.unlink(missing_ok=True)
-        raise
-    if output_format == "text":
-        for path in delivered:
-            click.echo(translate("access.delivered", lang, path=str(path)))
-    return result
+    settings = load_settings(repository)
+    issue_request(settings, code, open_stores(settings), settings.operator)
+    with _reading(repository) as (_, session):
+        request = load_request(session, code)
+        data, lines = _rendered(request, lang)
+        downloadable = [o.id for o in request.outputs if o.kind != "reading" and o.status == "available"]
+    if deliver_to is not None and data["status"] == "issued":
+        for output_id in downloadable:
+            with _writing(repository) as (settings, session):
+                target = deliver(session, settings, output_id, deliver_to, settings.operator)
+            lines.append(translate("access.delivered", lang, path=str(target)))
+    _emit(data, lines, output_format)
+    return EXIT_INVALID if data["status"] != "issued" else EXIT_OK
 
 
 @access.command("deliver")

@@ -47,7 +47,7 @@ def upgrade() -> None:
         sa.Column("decided_at", _MOMENT, nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
         sa.CheckConstraint(
-            "status IN ('pending', 'approved', 'denied', 'refused', 'issued')",
+            "status IN ('pending', 'approved', 'denied', 'refused', 'issuing', 'issued')",
             name=op.f("ck_access_requests_status"),
         ),
         sa.CheckConstraint(f"copy_kind IN ({_KINDS})", name=op.f("ck_access_requests_copy_kind")),
@@ -115,7 +115,7 @@ def upgrade() -> None:
         sa.Column("detail", sa.Text(), nullable=True),
         sa.CheckConstraint(
             "action IN ('requested', 'approved', 'denied', 'refused', 'issued', 'delivered', 'viewed', "
-            "'linked', 'expired')",
+            "'linked', 'expired', 'reopened', 'withdrawn')",
             name=op.f("ck_access_events_action"),
         ),
         sa.ForeignKeyConstraint(
