@@ -28,9 +28,6 @@ No veraPDF here: :func:`archive_repo.authenticity.pdfa.pdf_facts` is the triage 
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -47,14 +44,12 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, KeepTogether, LongTable, Paragraph, SimpleDocTemplate, Spacer, Table
 
 from archive_repo import SOFTWARE_NAME, __version__
 from archive_repo.access.errors import AccessError
-from archive_repo.access.fonts import find_serif_font
+from archive_repo.access.fonts import find_serif_font, nfc_text, registered_font
 from archive_repo.access.signing import ArchiveSigner, sign_pdf, signing_time_text
 from archive_repo.errors import ArchiveRepoError
 from archive_repo.i18n import LANGUAGES, translate
@@ -137,7 +132,7 @@ def write_certificate(
             target,
             signer,
             field_name=SIGNATURE_FIELD,
-            lines=[_nfc(facts.archive_name), signing_time_text(moment)],
+            lines=[nfc_text(facts.archive_name), signing_time_text(moment)],
             page=spot.page,
             box=spot.box,
             reason=translate("access_dip.cert_reason", lang),
@@ -167,14 +162,14 @@ def render_certificate(facts: CertificateFacts, lang: str) -> tuple[bytes, Signa
         rightMargin=MARGIN,
         topMargin=15 * mm,
         bottomMargin=20 * mm,
-        title=_nfc(t("access_dip.cert_title").capitalize()),
-        author=_nfc(facts.archive_name),
-        subject=_nfc(t("access_dip.cert_subject", request=facts.request_id, objid=facts.dip_objid)),
+        title=nfc_text(t("access_dip.cert_title").capitalize()),
+        author=nfc_text(facts.archive_name),
+        subject=nfc_text(t("access_dip.cert_subject", request=facts.request_id, objid=facts.dip_objid)),
         creator=f"{SOFTWARE_NAME} {__version__}",
         lang=lang,
         initialFontName=regular,  # else the canvas starts with Helvetica, which is not embedded
     )
-    footer = _nfc(t("access_dip.cert_footer", archive=facts.archive_name, code=facts.authentication_code))
+    footer = nfc_text(t("access_dip.cert_footer", archive=facts.archive_name, code=facts.authentication_code))
 
     def canvas(*args: Any, **kwargs: Any) -> Canvas:
         return NumberedCanvas(
@@ -194,7 +189,7 @@ def render_certificate(facts: CertificateFacts, lang: str) -> tuple[bytes, Signa
 
 def _fonts() -> tuple[str, str]:
     regular = find_serif_font()
-    return _registered(str(regular)), _registered(str(_bold_face(regular) or regular))
+    return registered_font(regular), registered_font(_bold_face(regular) or regular)
 
 
 def _bold_face(regular: Path) -> Path | None:
@@ -204,21 +199,6 @@ def _bold_face(regular: Path) -> Path | None:
     return next(
         (regular.with_name(c) for c in candidates if c != name and regular.with_name(c).is_file()), None
     )
-
-
-@functools.cache
-def _registered(path: str) -> str:
-    name = "ArchiveCertificate-" + hashlib.sha256(path.encode()).hexdigest()[:12]
-    try:
-        pdfmetrics.registerFont(TTFont(name, path))
-    except (TTFError, OSError) as exc:
-        raise AccessError("access_dip.bad_font", path=path, detail=str(exc)) from exc
-    return name
-
-
-def _nfc(text: str) -> str:
-    """Precomposed Vietnamese letters: the font has glyphs for them, not always for loose combining marks."""
-    return unicodedata.normalize("NFC", text)
 
 
 class _Texts:
@@ -248,7 +228,7 @@ class _Texts:
         return translate(key, self.lang, **params)
 
     def p(self, text: str | None, style: ParagraphStyle) -> Paragraph:
-        return Paragraph(escape(_nfc(text)) if text else DASH, style)
+        return Paragraph(escape(nfc_text(text)) if text else DASH, style)
 
     def label(self, table: str, code: str | None) -> str | None:
         """The code's label in this language; an unknown code is shown as it is."""

@@ -63,6 +63,7 @@ from archive_repo.access.errors import AccessError
 from archive_repo.access.signing import ArchiveSigner
 from archive_repo.hashing import CHUNK, hash_file, write_with_digest
 from archive_repo.i18n import LANGUAGES
+from archive_repo.packages.convert import PACKAGE_EAD, REP1, REP_PREMIS, ROOT_PREMIS
 from archive_repo.packages.ead import write_record
 from archive_repo.packages.mets import CSIP_NS, CSIP_PROFILE, DIP_PROFILE, METS_NS, XLINK_NS
 from archive_repo.packages.mets_writer import (
@@ -100,10 +101,6 @@ from archive_repo.packages.premis import (
 from archive_repo.sip.builder import copy_schemas, zip_folder
 from archive_repo.validation.profiles import Profile, RecordSpec, load_codes, load_profile
 
-REP1 = "representations/rep1"
-PACKAGE_EAD = "metadata/descriptive/EAD.xml"
-ROOT_PREMIS = "metadata/preservation/PREMIS.xml"
-REP_PREMIS = "metadata/preservation/PREMIS_rep1.xml"  # relative to the representation folder
 CERTIFICATE = "documentation/certificate.pdf"
 RECORD_PREFIXES = {"doc": "EAD_DOC_", "pic": "EAD_PIC_", "media": "EAD_MEDIA_"}
 TITLE_FIELDS = {"doc": "subject", "pic": "imageTitle", "media": "movieTitle"}

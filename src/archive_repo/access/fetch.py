@@ -38,7 +38,14 @@ class SourceFile:
     def of(cls, file: File) -> SourceFile:
         good = tuple(StoredCopy(c.location, c.key, c.version_id) for c in file.copies if c.status == "ok")
         return cls(
-            file.id, file.path, file.size, file.sha256.lower(), file.mimetype, file.puid, file.format_name, good
+            file.id,
+            file.path,
+            file.size,
+            file.sha256.lower(),
+            file.mimetype,
+            file.puid,
+            file.format_name,
+            good,
         )
 
 

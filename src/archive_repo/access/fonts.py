@@ -3,8 +3,14 @@ twin (TT05 art. 40: "BẢN SAO" in Times New Roman, regular, 10 pt, black)."""
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import os
+import unicodedata
 from pathlib import Path
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFError, TTFont
 
 from archive_repo.access.errors import AccessError
 
@@ -30,3 +36,20 @@ def find_serif_font() -> Path:
             return candidate
     searched = ", ".join(str(p) for p in SERIF_FONT_CANDIDATES)
     raise AccessError("access_font.missing", searched=searched, env=SERIF_FONT_ENV)
+
+
+@functools.cache
+def registered_font(path: Path) -> str:
+    """The reportlab name of the TrueType font at ``path``, registered once per process (embedded as a
+    subset in every PDF that uses it)."""
+    name = "ArchiveFont-" + hashlib.sha256(str(path).encode()).hexdigest()[:12]
+    try:
+        pdfmetrics.registerFont(TTFont(name, str(path)))
+    except (TTFError, OSError) as exc:
+        raise AccessError("access_font.unreadable", path=str(path), detail=str(exc)) from exc
+    return name
+
+
+def nfc_text(value: str) -> str:
+    """NFC, so that Vietnamese letters are the font's precomposed glyphs, not a base plus loose marks."""
+    return unicodedata.normalize("NFC", value)

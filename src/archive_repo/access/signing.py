@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import hashlib
 import io
 import os
 import tempfile
-import unicodedata
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
@@ -30,11 +28,10 @@ from typing import Any
 import pikepdf
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFError, TTFont
 from reportlab.pdfgen.canvas import Canvas
 
 from archive_repo.access.errors import AccessError
-from archive_repo.access.fonts import find_serif_font
+from archive_repo.access.fonts import find_serif_font, nfc_text, registered_font
 from archive_repo.durable import fsync_dir
 
 VIETNAM_TIME = timezone(timedelta(hours=7), "ICT")
@@ -317,7 +314,7 @@ def _appearance_pdf(lines: Sequence[str], rect: Rect, rotation: int) -> bytes:
 
 def serif_font() -> str:
     """The reportlab name of the registered serif font of copies (embedded as a subset when used)."""
-    return _registered_font(str(find_serif_font()))
+    return registered_font(find_serif_font())
 
 
 def serif_canvas(buffer: io.BytesIO, size: tuple[float, float]) -> Canvas:
@@ -334,23 +331,8 @@ def serif_canvas(buffer: io.BytesIO, size: tuple[float, float]) -> Canvas:
     )
 
 
-@functools.cache
-def _registered_font(path: str) -> str:
-    name = "ArchiveSerif-" + hashlib.sha256(path.encode()).hexdigest()[:12]
-    try:
-        pdfmetrics.registerFont(TTFont(name, path))
-    except (TTFError, OSError) as exc:
-        raise AccessError("access_copies.font_unreadable", path=path, reason=str(exc)) from exc
-    return name
-
-
 def _ascent(font: str) -> float:
     return pdfmetrics.getFont(font).face.ascent * FONT_SIZE / 1000
-
-
-def nfc_text(value: str) -> str:
-    """NFC, so that Vietnamese letters are the font's precomposed glyphs, not a base plus loose marks."""
-    return unicodedata.normalize("NFC", value)
 
 
 @dataclass(frozen=True)

@@ -39,13 +39,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfgen.canvas import Canvas
 
 from archive_repo.access.errors import AccessError
+from archive_repo.access.fonts import nfc_text
 from archive_repo.access.signing import (
     FONT_SIZE,
     SIGNING_TIME,
     ArchiveSigner,
     PageView,
     about,
-    nfc_text,
     open_pdf,
     replacing,
     serif_canvas,

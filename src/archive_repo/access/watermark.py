@@ -24,8 +24,8 @@ from pikepdf import Name
 from PIL import Image, ImageColor, ImageDraw, ImageFont, ImageOps, ImageSequence, UnidentifiedImageError
 
 from archive_repo.access.errors import AccessError
-from archive_repo.access.fonts import find_serif_font
-from archive_repo.access.signing import nfc_text, replacing
+from archive_repo.access.fonts import find_serif_font, nfc_text
+from archive_repo.access.signing import replacing
 
 COPY_MARK = "BẢN SAO"
 DEFAULT_DPI = 200.0  # TT05 art. 8: the resolution of digitised records
@@ -101,8 +101,7 @@ def _frames(image: Image.Image, source: Path, *, all_frames: bool) -> list[Image
     frames: list[Image.Image] = []
     try:
         for frame in ImageSequence.Iterator(image):
-            upright = ImageOps.exif_transpose(frame.copy())
-            frames.append(upright if upright is not None else frame.copy())
+            frames.append(ImageOps.exif_transpose(frame))  # a new, upright image: the iterator reuses frame
             if not all_frames:
                 break
     except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
@@ -191,7 +190,7 @@ def _font(pixels: int) -> ImageFont.FreeTypeFont:
         return ImageFont.truetype(str(find_serif_font()), pixels)
     except OSError as exc:
         raise AccessError(
-            "access_copies.font_unreadable", path=str(find_serif_font()), reason=str(exc)
+            "access_font.unreadable", path=str(find_serif_font()), detail=str(exc)
         ) from exc
 
 

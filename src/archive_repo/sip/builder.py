@@ -22,6 +22,7 @@ from archive_repo.packages.mets_writer import (
 )
 from archive_repo.resources import package_xsd_dir
 from archive_repo.sip.description import DescriptionError, DocumentDescription, SipDescription
+from archive_repo.storage.export import compression_for
 from archive_repo.validation.profiles import Profile, load_profile
 from archive_repo.validation.xsd import mets_schema_file
 
@@ -67,7 +68,7 @@ def zip_folder(folder: Path, target: Path, fixed_time: tuple[int, ...] | None = 
             if not path.is_file():
                 continue
             info = zipfile.ZipInfo.from_file(path, f"{folder.name}/{path.relative_to(folder).as_posix()}")
-            info.compress_type = zipfile.ZIP_DEFLATED
+            info.compress_type = compression_for(path.name)  # PDFs, images… are stored: deflate gains nothing
             if fixed_time is not None:
                 info.date_time = fixed_time
                 info.external_attr = 0o644 << 16
