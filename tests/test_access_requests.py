@@ -6,6 +6,7 @@ dossier whose records are secret (mode 03); requests are made through the CLI as
 from __future__ import annotations
 
 import json
+import socket
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -457,7 +458,9 @@ def test_doctor_removes_dead_issue_staging_and_reports_outputs_to_expire(capsys,
     settings = load_settings(repo)
     data = request(capsys, repo, PUBLIC_DOC)
     [output] = issue(capsys, repo, data["code"])["outputs"]
-    staging = settings.access_dir / f".{data['code']}.999999.partial"
+    staging = settings.access_dir / f".{data['code']}.999999@{socket.gethostname()}.partial"
+    elsewhere = settings.access_dir / f".{data['code']}.999999@another-host.partial"  # not ours to judge
+    elsewhere.mkdir()
     (staging / "originals").mkdir(parents=True)
     with catalog(settings) as session:
         session.execute(
@@ -472,7 +475,8 @@ def test_doctor_removes_dead_issue_staging_and_reports_outputs_to_expire(capsys,
         )
         session.commit()
     code, out, _ = run(capsys, "doctor", "-R", repo, "--lang", "en")
-    assert not staging.exists() and str(staging) in out
+    assert not staging.exists() and str(staging) in out and elsewhere.is_dir()
+    elsewhere.rmdir()
     assert f"Issuing request {data['code']} was interrupted" in out
     with catalog(settings) as session:
         assert (
@@ -577,3 +581,60 @@ def test_issue_delivers_only_after_recording(capsys, repo: Path, tmp_path: Path)
         Path(o["path"]).name for o in issued["outputs"]
     )
     assert actions_of(repo, data["code"]).count("delivered") == 2
+
+
+def test_a_replacement_version_that_makes_a_record_secret_stops_its_outputs(
+    capsys, repo: Path, tmp_path: Path
+) -> None:
+    file_code = "H49.64.33.2024.77"
+    first = build_sip_hoso(
+        tmp_path / "v1", 1, package={"fileCode": file_code}, objid="uuid-77000000-0000-4000-8000-000000000001"
+    )
+    assert guarded(cli, ["ingest", "-R", str(repo), str(first), "--workers", "1", "--no-progress"]) == 0
+    document = f"{file_code}.0000001"
+    issued_first = request(capsys, repo, document)
+    [output] = issue(capsys, repo, issued_first["code"])["outputs"]
+    waiting = request(capsys, repo, document)
+    assert waiting["status"] == "approved"
+    secret = build_sip_hoso(
+        tmp_path / "v2",
+        1,
+        package={"fileCode": file_code, "mode": "03"},
+        docs={1: {"mode": "03"}},
+        objid="uuid-77000000-0000-4000-8000-000000000002",
+        record_status="REPLACEMENT",
+    )
+    assert guarded(cli, ["ingest", "-R", str(repo), str(secret), "--workers", "1", "--no-progress"]) == 0
+    code, out, _ = run(capsys, "access", "issue", "-R", repo, waiting["code"], "--format", "json")
+    assert code == 1 and json.loads(out)["status"] == "refused"
+    code, _, err = run(capsys, "access", "deliver", "-R", repo, str(output["id"]), "--to", tmp_path)
+    assert code == 2 and "thu hồi" in err
+    assert not output_file(repo, output).exists()
+
+
+def test_expire_withdraws_outputs_whose_records_became_secret(capsys, repo: Path) -> None:
+    data = request(capsys, repo, PUBLIC_DOC)
+    [output] = issue(capsys, repo, data["code"])["outputs"]
+    settings = load_settings(repo)
+    with catalog(settings) as session:
+        session.execute(update(Document).where(Document.code == PUBLIC_DOC).values(mode="03"))
+        session.commit()
+    try:
+        code, out, _ = run(capsys, "access", "expire", "-R", repo, "--format", "json")
+        assert code == 0 and output["id"] in [row["output"] for row in json.loads(out)["deleted"]]
+        assert not output_file(repo, output).exists()
+        assert actions_of(repo, data["code"])[-1] == "withdrawn"
+    finally:
+        with catalog(settings) as session:
+            session.execute(update(Document).where(Document.code == PUBLIC_DOC).values(mode="01"))
+            session.commit()
+
+
+def test_an_issue_killed_after_placing_its_files_can_be_issued_again(capsys, repo: Path) -> None:
+    data = request(capsys, repo, PUBLIC_DOC)
+    settings = load_settings(repo)
+    leftover = settings.access_dir / data["code"] / f"{PUBLIC_DOC}-ban-sao.pdf"
+    leftover.parent.mkdir(parents=True)
+    leftover.write_bytes(b"made, never recorded")  # as a process killed between making and recording
+    [output] = issue(capsys, repo, data["code"])["outputs"]
+    assert output_file(repo, output) == leftover and leftover.read_bytes().startswith(b"%PDF")

@@ -108,6 +108,7 @@ MAX_READING_DAYS = 15  # TT05 art. 37: a reading period is at most 15 days
 DEFAULT_DOWNLOAD_DAYS = 15  # TT05 art. 40: a copy is downloadable for 15 days
 DEFAULT_ACCESS_DIR = "access"
 DEFAULT_SIGNING_PASSPHRASE_ENV = "ARCHIVE_REPO_SIGNING_PASSPHRASE"
+SYSTEM_ACTOR = "archive-repo"  # who records the decisions the access rules make on their own
 
 
 @dataclass(frozen=True)
@@ -501,7 +502,7 @@ def _access(home: Path, table: Any, path: Path) -> AccessConfig:
         raise ConfigError("config.bad_value", path=str(path), key=_setting("access", "auto_approve_public"))
     return AccessConfig(
         output_dir=(home / output_dir).resolve() if output_dir else None,
-        approvers=_names(table, "approvers", path),
+        approvers=_approvers(table, path),
         auto_approve_public=auto_approve,
         reading_days=_integer(table, "access", "reading_days", path, MAX_READING_DAYS, 1, MAX_READING_DAYS),
         download_days=_integer(table, "access", "download_days", path, DEFAULT_DOWNLOAD_DAYS, 1, 365),
@@ -529,6 +530,13 @@ def _downloads(home: Path, raw: Any, path: Path) -> S3Location | None:
     if location.object_lock != "off":
         raise ConfigError("config.bad_value", path=str(path), key=_setting(key, "object_lock"))
     return location
+
+
+def _approvers(table: dict[str, Any], path: Path) -> tuple[str, ...]:
+    approvers = _names(table, "approvers", path)
+    if SYSTEM_ACTOR in approvers:  # the name the rules decide under; no account may pass for them
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("access", "approvers"))
+    return approvers
 
 
 def _names(table: dict[str, Any], name: str, path: Path) -> tuple[str, ...]:

@@ -210,28 +210,31 @@ def _missing_receipts(settings: Settings, report: DoctorReport, lang: str, dry_r
 
 
 def _access_leftovers(settings: Settings, report: DoctorReport, dry_run: bool) -> None:
-    """Staging folders of access issues whose process died, the requests they left ``issuing`` (back to
-    ``approved``), and outputs past their period that ``access expire`` has not deleted yet (reported:
-    the daily timer may not be set up)."""
-    from archive_repo.access.issue import STAGING_SUFFIX
+    """Staging folders of access issues whose process died, the requests such a process left
+    ``issuing`` (back to ``approved``; processes of other hosts are left alone), and outputs past their
+    period that ``access expire`` has not deleted yet (reported: the daily timer may not be set up)."""
+    from archive_repo.access.issue import STAGING_SUFFIX, parse_staging_name
     from archive_repo.catalog.models import AccessOutput, AccessRequest, utcnow
 
-    live: set[str] = set()
     if settings.access_dir.is_dir():
         for folder in sorted(settings.access_dir.glob(f".*{STAGING_SUFFIX}")):
-            code, _, pid_text = folder.name.removesuffix(STAGING_SUFFIX).lstrip(".").rpartition(".")
-            if pid_text.isdigit() and process_alive(int(pid_text), socket.gethostname()):
-                live.add(code)
+            owner = parse_staging_name(folder.name)
+            if owner is None or process_alive(owner[1], owner[2]):
                 continue
             if not dry_run:
                 _remove(folder)
             report.add("doctor.work_removed", not dry_run, path=str(folder))
     with transaction(writer_sessions(settings.catalog_url)) as session:
-        for request in session.scalars(select(AccessRequest).where(AccessRequest.status == "issuing")):
-            if request.code in live:
+        issuing = select(AccessRequest).where(AccessRequest.status == "issuing").with_for_update()
+        for request in session.scalars(issuing):
+            if request.issuing_pid is not None and process_alive(request.issuing_pid, request.issuing_host):
+                if request.issuing_host != socket.gethostname():
+                    report.add(
+                        "doctor.access_issue_elsewhere", False, code=request.code, host=request.issuing_host
+                    )
                 continue
             if not dry_run:
-                request.status = "approved"
+                request.status, request.issuing_host, request.issuing_pid = "approved", None, None
             report.add("doctor.access_issue_interrupted", not dry_run, code=request.code)
         due = session.scalars(
             select(AccessOutput.id).where(

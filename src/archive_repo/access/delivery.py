@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from archive_repo.access.errors import AccessError, RecordedRefusal
 from archive_repo.access.events import record_event
-from archive_repo.access.items import current_mode, data_files
+from archive_repo.access.items import current_mode
 from archive_repo.access.rules import is_secret
 from archive_repo.catalog.models import AccessOutput, utcnow
 from archive_repo.config import Settings
@@ -44,10 +44,7 @@ def _usable(session: Session, settings: Settings, output: AccessOutput, actor: s
     secret since it was issued (such an output is withdrawn on the spot: RecordedRefusal)."""
     if output.status != "available" or utcnow() > output.available_until:
         raise AccessError("access.output_expired", output=output.id, path=output.path)
-    documents = (
-        [output.document] if output.document is not None else [i.document for i in output.request.items]
-    )
-    if any(is_secret(current_mode(document)) for document in documents):
+    if _now_secret(output):
         _withdraw(session, settings, output, actor)
         raise RecordedRefusal("access.withdrawn", output=output.id)
     path = output_path(settings, output)
@@ -56,14 +53,27 @@ def _usable(session: Session, settings: Settings, output: AccessOutput, actor: s
     return path
 
 
-def _withdraw(session: Session, settings: Settings, output: AccessOutput, actor: str) -> None:
+def _withdraw(session: Session, settings: Settings, output: AccessOutput, actor: str) -> str | None:
+    """Delete an output whose records became secret; returns why its download copy could not be deleted
+    (the output then stays listed as available, so that ``access expire`` tries again), or None."""
     problem = _delete_files(settings, output)
-    output.status = "deleted"
-    output.deleted_at = utcnow()
-    detail = "record now secret (mode 03)" + (f"; download copy not deleted: {problem}" if problem else "")
+    if problem is None:
+        output.status = "deleted"
+        output.deleted_at = utcnow()
+    detail = "record now secret (mode 03)" + (
+        f"; download copy not deleted yet: {problem}" if problem else ""
+    )
     record_event(
         session, output.request, "withdrawn", actor, detail, output=output, file_ids=_sources(output)
     )
+    return problem
+
+
+def _now_secret(output: AccessOutput) -> bool:
+    documents = (
+        [output.document] if output.document is not None else [i.document for i in output.request.items]
+    )
+    return any(is_secret(current_mode(document)) for document in documents)
 
 
 def _delete_files(settings: Settings, output: AccessOutput) -> str | None:
@@ -84,12 +94,11 @@ def _delete_files(settings: Settings, output: AccessOutput) -> str | None:
 
 
 def _sources(output: AccessOutput) -> dict[int, int | None] | None:
-    """The package and file the PREMIS events of an output are about: the copied document's content
-    file; for a DIP (None) every package of the request."""
+    """The package and file the PREMIS events of an output are about: the original it was made from;
+    for a DIP (None) every package of the request."""
     if output.document is None:
         return None
-    files = data_files(output.document)
-    return {output.document.package_id: files[0].id if files else None}
+    return {output.document.package_id: output.file_id}
 
 
 def deliver(session: Session, settings: Settings, output_id: int, folder: Path, actor: str) -> Path:
@@ -187,25 +196,36 @@ class Expired:
 def expire_outputs(
     session: Session, settings: Settings, actor: str, now: datetime | None = None
 ) -> tuple[list[Expired], list[Expired]]:
-    """Delete every output whose period (plus grace, for reading copies) is over: (deleted, those whose
-    download copy could not be deleted, left for the next run)."""
+    """Delete every output whose period (plus grace, for reading copies) is over, and withdraw every
+    one whose records became secret: (deleted, those whose download copy could not be deleted, left
+    for the next run)."""
     moment = now or utcnow()
-    due = session.scalars(
-        select(AccessOutput)
-        .where(AccessOutput.status == "available", AccessOutput.delete_after <= moment)
-        .order_by(AccessOutput.id)
+    available = session.scalars(
+        select(AccessOutput).where(AccessOutput.status == "available").order_by(AccessOutput.id)
     ).all()
     expired: list[Expired] = []
     failed: list[Expired] = []
-    for output in due:
-        problem = _delete_files(settings, output)
+    for output in available:
+        if _now_secret(output):
+            problem = _withdraw(session, settings, output, actor)
+        elif output.delete_after <= moment:
+            problem = _delete_files(settings, output)
+            if problem is None:
+                output.status = "deleted"
+                output.deleted_at = moment
+                record_event(
+                    session,
+                    output.request,
+                    "expired",
+                    actor,
+                    output.path,
+                    output=output,
+                    file_ids=_sources(output),
+                )
+        else:
+            continue
         if problem is not None:  # left as it is: the next run tries again
             failed.append(Expired(output.id, output.request.code, output.path, problem))
-            continue
-        output.status = "deleted"
-        output.deleted_at = moment
-        record_event(
-            session, output.request, "expired", actor, output.path, output=output, file_ids=_sources(output)
-        )
-        expired.append(Expired(output.id, output.request.code, output.path))
+        else:
+            expired.append(Expired(output.id, output.request.code, output.path))
     return expired, failed

@@ -12,9 +12,10 @@ DIP), and kept in the access area ``<access_dir>/<request code>/`` until their p
 Three steps, so that no transaction is held while originals are read, stamped and signed:
 
 1. claim: in one short transaction the request, still approved and still allowed by the regime of its
-   records as the catalog says now, becomes ``issuing`` (a second issue of it is refused);
-2. make: in a staging folder ``.<code>.<pid>.partial`` (what ``doctor`` removes if the process dies),
-   then moved into place;
+   records as the catalog says now, becomes ``issuing`` by this process (host, pid): a second issue of
+   it is refused, and only this process records or releases it;
+2. make: in a staging folder ``.<code>.<pid>@<host>.partial`` (what ``doctor`` removes if the process
+   dies), then moved into place (files an earlier, killed issue left there unrecorded are removed first);
 3. record: in one short transaction the outputs, the events, and ``issued``.
 
 A failure after the claim removes whatever was made and puts the request back to ``approved``.
@@ -24,8 +25,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -49,7 +51,7 @@ from archive_repo.hashing import hash_file
 from archive_repo.ingest.catalog_access import writer_sessions
 from archive_repo.storage.base import Store
 
-STAGING_SUFFIX = ".partial"  # .<request code>.<pid>.partial: what doctor removes once the process is gone
+STAGING_SUFFIX = ".partial"  # see staging_name: what doctor removes once its process is gone
 CERTIFICATE_LANGUAGE = "vi"  # the certificate is an official record of a Vietnamese archive
 _SUFFIX = {"reading": "ban-doc", "copy": "ban-sao", "certified": "ban-sao-chung-thuc"}
 _END_OF_DAY = time(23, 59, 59)
@@ -89,6 +91,8 @@ class _Made:
     document_id: int | None
     source_files: dict[int, int | None]  # package id -> the file it was made from
     dip_objid: str | None = None
+    size: int = 0
+    sha256: str = ""
 
 
 def issue_request(settings: Settings, code: str, stores: Sequence[Store], actor: str) -> str:
@@ -97,6 +101,7 @@ def issue_request(settings: Settings, code: str, stores: Sequence[Store], actor:
     Raises AccessError, with nothing issued, when it cannot be done."""
     signer = None
     now = utcnow()
+    host, pid = socket.gethostname(), os.getpid()
     writers = writer_sessions(settings.catalog_url)
     with transaction(writers) as session:
         request = load_request(session, code, for_update=True)
@@ -107,28 +112,37 @@ def issue_request(settings: Settings, code: str, stores: Sequence[Store], actor:
         if not recheck_before_issue(session, settings, request):
             return request.status
         plan = _plan(request, settings, now)
-        request.status = "issuing"
+        known = {output.path for output in request.outputs}
+        request.status, request.issuing_host, request.issuing_pid = "issuing", host, pid
     made: list[_Made] = []
+    recorded = False
     try:
-        made = _make(settings, plan, stores, signer)
+        made = _make(settings, plan, stores, signer, known)
         with transaction(writers) as session:
             request = load_request(session, code, for_update=True)
-            if request.status != "issuing":
-                raise AccessError("access.not_approved", code=request.code, status=request.status)
+            if (request.status, request.issuing_host, request.issuing_pid) != ("issuing", host, pid):
+                raise AccessError("access.claim_lost", code=request.code, status=request.status)
+            _release(request, "issued")
             if not recheck_before_issue(session, settings, request):
                 _remove(made, settings.access_dir / code)
-                return request.status
-            for item in made:
-                _record(session, settings, request, item, now, actor)
-            request.status = "issued"
-            return request.status
+            else:
+                for item in made:
+                    _record(session, settings, request, item, now, actor)
+            status = request.status
+        recorded = True
+        return status
     except BaseException:
-        _remove(made, settings.access_dir / code)
-        with transaction(writers) as session:
-            request = load_request(session, code, for_update=True)
-            if request.status == "issuing":
-                request.status = "approved"
+        if not recorded:
+            _remove(made, settings.access_dir / code)
+            with transaction(writers) as session:
+                request = load_request(session, code, for_update=True)
+                if (request.status, request.issuing_host, request.issuing_pid) == ("issuing", host, pid):
+                    _release(request, "approved")
         raise
+
+
+def _release(request: AccessRequest, status: str) -> None:
+    request.status, request.issuing_host, request.issuing_pid = status, None, None
 
 
 def archive_signer(settings: Settings) -> ArchiveSigner:
@@ -206,10 +220,11 @@ def _plan(request: AccessRequest, settings: Settings, now: datetime) -> _Plan:
 
 
 def _make(
-    settings: Settings, plan: _Plan, stores: Sequence[Store], signer: ArchiveSigner | None
+    settings: Settings, plan: _Plan, stores: Sequence[Store], signer: ArchiveSigner | None, known: set[str]
 ) -> list[_Made]:
-    staging = settings.access_dir / f".{plan.code}.{os.getpid()}{STAGING_SUFFIX}"
+    staging = settings.access_dir / staging_name(plan.code, socket.gethostname(), os.getpid())
     final = settings.access_dir / plan.code
+    _remove_unrecorded(settings, final, known)
     shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True)
     try:
@@ -306,11 +321,39 @@ def _base_name(name: str, index: int, kind: str) -> str:
 
 
 def _move(item: _Made, final: Path) -> _Made:
+    """Into place, hashed there (before the record step, which should hold its lock briefly)."""
     target = final / item.path.name
     if target.exists():
         raise AccessError("access.output_exists", path=str(target))
     os.replace(item.path, target)
-    return _Made(item.kind, target, item.mimetype, item.document_id, item.source_files, item.dip_objid)
+    try:
+        size, digests = hash_file(target)
+    except BaseException:
+        target.unlink(missing_ok=True)
+        raise
+    return replace(item, path=target, size=size, sha256=digests["sha256"])
+
+
+def staging_name(code: str, host: str, pid: int) -> str:
+    """``.<code>.<pid>@<host>.partial``: whose staging folder it is, for doctor."""
+    return f".{code}.{pid}@{host}{STAGING_SUFFIX}"
+
+
+def parse_staging_name(name: str) -> tuple[str, int, str] | None:
+    """(code, pid, host) of a staging folder's name, or None."""
+    if not (name.startswith(".") and name.endswith(STAGING_SUFFIX)):
+        return None
+    code, _, owner = name[1 : -len(STAGING_SUFFIX)].rpartition(".")
+    pid_text, _, host = owner.partition("@")
+    return (code, int(pid_text), host) if code and pid_text.isdigit() and host else None
+
+
+def _remove_unrecorded(settings: Settings, final: Path, known: set[str]) -> None:
+    """Files of an earlier issue of this request that died between making and recording them."""
+    if final.is_dir():
+        for path in final.iterdir():
+            if path.relative_to(settings.access_dir).as_posix() not in known:
+                path.unlink(missing_ok=True)
 
 
 def _remove(made: Sequence[_Made], final: Path) -> None:
@@ -323,14 +366,14 @@ def _remove(made: Sequence[_Made], final: Path) -> None:
 def _record(
     session: Session, settings: Settings, request: AccessRequest, item: _Made, now: datetime, actor: str
 ) -> AccessOutput:
-    size, digests = hash_file(item.path)
     until, delete_after = periods(settings, item.kind, request.reading_days, now)
     output = AccessOutput(
         document_id=item.document_id,
+        file_id=next(iter(item.source_files.values())) if item.document_id is not None else None,
         kind=item.kind,
         path=item.path.relative_to(settings.access_dir).as_posix(),
-        size=size,
-        sha256=digests["sha256"],
+        size=item.size,
+        sha256=item.sha256,
         mimetype=item.mimetype,
         dip_objid=item.dip_objid,
         created_at=now,

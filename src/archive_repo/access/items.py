@@ -58,17 +58,30 @@ def find_wanted(session: Session, asked: Iterable[str], archive_code: str) -> Wa
     return wanted
 
 
-def document_modes(document: Document) -> tuple[str | None, ...]:
-    """The regimes that apply to a document: its own and its dossier's. A batch of loose documents
-    (``*_tailieu``) has no regime of its own, so only the document's counts there."""
-    package = document.package
+def document_modes(document: Document, dossier: Package | None = None) -> tuple[str | None, ...]:
+    """The regimes that apply to a document: its own and its dossier's (``dossier``: by default its own
+    package). A batch of loose documents (``*_tailieu``) has no regime of its own: only the document's
+    counts there."""
+    package = dossier or document.package
     if package.mode is None and package.variant.endswith("tailieu"):
         return (document.mode,)
     return (document.mode, package.mode)
 
 
 def current_mode(document: Document) -> str:
-    return effective_mode(*document_modes(document))
+    """The regime of ``document`` as the catalog says now. A dossier is reclassified by a new version
+    (REPLACEMENT, SUPPLEMENT) that supersedes the one a request or an output points to: the newest
+    version's dossier regime applies, with the document's regime in the newest version that holds it."""
+    versions = [document.package]
+    while versions[-1].superseded_by is not None:
+        versions.append(versions[-1].superseded_by)
+    newest = document
+    for package in reversed(versions[1:]):
+        found = next((d for d in package.documents if document.code and d.code == document.code), None)
+        if found is not None:
+            newest = found
+            break
+    return effective_mode(*document_modes(newest, versions[-1]))
 
 
 def data_files(document: Document) -> list[File]:

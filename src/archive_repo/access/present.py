@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from archive_repo.access.requests import SYSTEM_ACTOR
 from archive_repo.access.rules import fee_treatment
 from archive_repo.catalog.browse import code_label, vn_time
 from archive_repo.catalog.models import AccessOutput, AccessRequest
+from archive_repo.config import SYSTEM_ACTOR
 from archive_repo.i18n import translate
 
 

@@ -31,13 +31,13 @@ from archive_repo.access.rules import (
     approvable_automatically,
     fee_treatment,
     is_secret,
+    is_stricter,
     strictest,
 )
 from archive_repo.catalog.browse import VIETNAM, code_label
 from archive_repo.catalog.models import AccessItem, AccessRequest, utcnow
-from archive_repo.config import Settings
+from archive_repo.config import SYSTEM_ACTOR, Settings
 
-SYSTEM_ACTOR = "archive-repo"
 ACTOR_LIMIT = 200
 MAX_COPIES = 100  # item 11 of a DIP certificate; a digital copy is one file
 CCCD = re.compile(r"[0-9]{12}")  # ASCII digits only (str.isdigit would take other scripts' digits)
@@ -154,16 +154,18 @@ def current_regime(request: AccessRequest) -> str:
 
 def recheck_before_issue(session: Session, settings: Settings, request: AccessRequest) -> bool:
     """Whether an approved request may still be issued as decided: a record made secret since turns it
-    into a refusal; one made conditional since an approval that no approver gave sends it back for
-    review. Either is recorded here (the caller commits) and answers False."""
+    into a refusal; any other tightening since the decision (the request keeps the regime it was
+    decided on) sends it back for review. Either is recorded here (the caller commits) and answers
+    False."""
+    decided_on = request.mode
     mode = current_regime(request)
     if is_secret(mode):
         _decide(session, request, "refused", SYSTEM_ACTOR, "mode 03")
         return False
-    if mode != PUBLIC and request.decided_by not in settings.access.approvers:
+    if is_stricter(mode, decided_on):
         request.status = "pending"
         request.decided_by = request.decided_at = request.decision_note = None
-        record_event(session, request, "reopened", SYSTEM_ACTOR, f"mode {mode}")
+        record_event(session, request, "reopened", SYSTEM_ACTOR, f"mode {decided_on} -> {mode}")
         return False
     return True
 

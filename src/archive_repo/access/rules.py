@@ -34,6 +34,10 @@ def strictest(modes: Iterable[str]) -> str:
     return max(modes, key=_STRICTNESS.__getitem__, default=CONDITIONAL)
 
 
+def is_stricter(mode: str, than: str) -> bool:
+    return _STRICTNESS.get(mode, 1) > _STRICTNESS.get(than, 1)
+
+
 def is_secret(mode: str) -> bool:
     return mode == SECRET
 

@@ -496,6 +496,9 @@ class AccessRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
+    # While status is "issuing": the process making the outputs (doctor resets it once that is gone).
+    issuing_host: Mapped[str | None] = mapped_column(String(255))
+    issuing_pid: Mapped[int | None]
 
     items: Mapped[list[AccessItem]] = relationship(back_populates="request", order_by="AccessItem.id")
     outputs: Mapped[list[AccessOutput]] = relationship(back_populates="request", order_by="AccessOutput.id")
@@ -528,6 +531,7 @@ class AccessOutput(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("access_requests.id"), index=True)
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"), index=True)  # None: a DIP
+    file_id: Mapped[int | None] = mapped_column(ForeignKey("files.id"), index=True)  # the original copied
     kind: Mapped[str] = mapped_column(String(16))
     path: Mapped[str] = mapped_column(Text)  # relative to the access area
     size: Mapped[int] = mapped_column(BigInteger)
@@ -542,6 +546,7 @@ class AccessOutput(Base):
 
     request: Mapped[AccessRequest] = relationship(back_populates="outputs")
     document: Mapped[Document | None] = relationship()
+    file: Mapped[File | None] = relationship()
 
 
 class AccessEvent(Base):

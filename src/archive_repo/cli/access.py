@@ -290,6 +290,7 @@ def issue_command(
 ) -> int:
     """Cấp bản đọc / bản sao / bản sao chứng thực / DIP cho yêu cầu đã duyệt / issue the outputs."""
     from archive_repo.access.delivery import deliver
+    from archive_repo.access.errors import AccessError
     from archive_repo.access.issue import issue_request
     from archive_repo.access.requests import load_request
     from archive_repo.config import load_settings
@@ -301,13 +302,18 @@ def issue_command(
         request = load_request(session, code)
         data, lines = _rendered(request, lang)
         downloadable = [o.id for o in request.outputs if o.kind != "reading" and o.status == "available"]
+    failed = False
     if deliver_to is not None and data["status"] == "issued":
         for output_id in downloadable:
-            with _writing(repository) as (settings, session):
-                target = deliver(session, settings, output_id, deliver_to, settings.operator)
-            lines.append(translate("access.delivered", lang, path=str(target)))
+            try:
+                with _writing(repository) as (settings, session):
+                    target = deliver(session, settings, output_id, deliver_to, settings.operator)
+                lines.append(translate("access.delivered", lang, path=str(target)))
+            except AccessError as exc:  # the issue stands; say what was not handed over and go on
+                lines.append(translate("cli.error_prefix", lang) + exc.message(lang))
+                failed = True
     _emit(data, lines, output_format)
-    return EXIT_INVALID if data["status"] != "issued" else EXIT_OK
+    return EXIT_INVALID if data["status"] != "issued" or failed else EXIT_OK
 
 
 @access.command("deliver")

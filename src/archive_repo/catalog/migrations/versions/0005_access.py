@@ -46,6 +46,8 @@ def upgrade() -> None:
         sa.Column("decided_by", sa.String(length=200), nullable=True),
         sa.Column("decided_at", _MOMENT, nullable=True),
         sa.Column("decision_note", sa.Text(), nullable=True),
+        sa.Column("issuing_host", sa.String(length=255), nullable=True),
+        sa.Column("issuing_pid", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "status IN ('pending', 'approved', 'denied', 'refused', 'issuing', 'issued')",
             name=op.f("ck_access_requests_status"),
@@ -81,6 +83,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("request_id", sa.Integer(), nullable=False),
         sa.Column("document_id", sa.Integer(), nullable=True),
+        sa.Column("file_id", sa.Integer(), nullable=True),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("path", sa.Text(), nullable=False),
         sa.Column("size", sa.BigInteger(), nullable=False),
@@ -97,12 +100,13 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(
             ["document_id"], ["documents.id"], name=op.f("fk_access_outputs_document_id")
         ),
+        sa.ForeignKeyConstraint(["file_id"], ["files.id"], name=op.f("fk_access_outputs_file_id")),
         sa.ForeignKeyConstraint(
             ["request_id"], ["access_requests.id"], name=op.f("fk_access_outputs_request_id")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_access_outputs")),
     )
-    for column in ("delete_after", "document_id", "request_id", "status"):
+    for column in ("delete_after", "document_id", "file_id", "request_id", "status"):
         op.create_index(op.f(f"ix_access_outputs_{column}"), "access_outputs", [column], unique=False)
     op.create_table(
         "access_events",
