@@ -128,6 +128,22 @@ class AccessConfig:
     downloads: S3Location | None = None  # a bucket for time-limited download links (no object lock)
 
 
+DEFAULT_PORTAL_SECRET_ENV = "ARCHIVE_REPO_PORTAL_SECRET"
+
+
+@dataclass(frozen=True)
+class PortalConfig:
+    """``[portal]``: the researcher portal served by ``archive-repo serve``."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    secret_key_env: str = DEFAULT_PORTAL_SECRET_ENV  # else a key generated into <repository>/portal-secret
+    secure_cookies: bool = True  # cookies only over HTTPS (behind the archive's TLS proxy)
+    page_dpi: int = 100  # resolution of the page images of reading copies
+    login_per_minute: int = 10  # per client address
+    search_per_minute: int = 60
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -143,6 +159,7 @@ class Settings:
     storage_policy: StoragePolicy = field(default_factory=StoragePolicy)
     fixity: FixityConfig = field(default_factory=FixityConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
+    portal: PortalConfig = field(default_factory=PortalConfig)
 
     @property
     def work_dir(self) -> Path:
@@ -212,6 +229,7 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
     storage_policy = _storage_policy(storage, len(locations), path)
     fixity = _fixity(data.get("fixity", {}), path)
     access = _access(home, data.get("access", {}), path)
+    portal = _portal(data.get("portal", {}), path)
     workers = os.environ.get("ARCHIVE_REPO_WORKERS") or data.get("ingest", {}).get("workers", 2)
     try:
         workers = max(1, int(workers))
@@ -242,6 +260,7 @@ def _settings_from(home: Path, data: dict[str, Any], path: Path) -> Settings:
         storage_policy=storage_policy,
         fixity=fixity,
         access=access,
+        portal=portal,
     )
 
 
@@ -556,6 +575,41 @@ def _holidays(table: dict[str, Any], path: Path) -> tuple[date, ...]:
                 "config.bad_date", path=str(path), key=_setting("access", "holidays"), value=text
             ) from None
     return tuple(sorted(set(days)))
+
+
+_PORTAL_KEYS = (
+    "host",
+    "port",
+    "secret_key_env",
+    "secure_cookies",
+    "page_dpi",
+    "login_per_minute",
+    "search_per_minute",
+)
+
+
+def _portal(table: Any, path: Path) -> PortalConfig:
+    if not isinstance(table, dict):
+        raise ConfigError("config.bad_value", path=str(path), key="portal")
+    _check_known(table, _PORTAL_KEYS, "portal", path)
+    secret_env = _string(table, "portal", "secret_key_env", path, DEFAULT_PORTAL_SECRET_ENV)
+    if not _ENV_NAME.match(secret_env):
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("portal", "secret_key_env"))
+    secure = table.get("secure_cookies", True)
+    if not isinstance(secure, bool):
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("portal", "secure_cookies"))
+    host = _string(table, "portal", "host", path, "127.0.0.1")
+    if not host:
+        raise ConfigError("config.bad_value", path=str(path), key=_setting("portal", "host"))
+    return PortalConfig(
+        host=host,
+        port=_integer(table, "portal", "port", path, 8080, 1, 65535),
+        secret_key_env=secret_env,
+        secure_cookies=secure,
+        page_dpi=_integer(table, "portal", "page_dpi", path, 100, 50, 300),
+        login_per_minute=_integer(table, "portal", "login_per_minute", path, 10, 1, 10_000),
+        search_per_minute=_integer(table, "portal", "search_per_minute", path, 60, 1, 1_000_000),
+    )
 
 
 def _toml_string(value: str) -> str:

@@ -173,16 +173,35 @@ def downloads_store(settings: Settings) -> Store | None:
     return S3Store(LINK_NAME, settings.access.downloads)
 
 
-def view(session: Session, settings: Settings, output_id: int, actor: str) -> Path:
-    """The reading copy to open on the reading-room workstation (recorded as viewed)."""
+def download(session: Session, settings: Settings, output_id: int, actor: str) -> Path:
+    """The file of a downloadable output, for a server to send (recorded as delivered)."""
+    output = load_output(session, output_id)
+    if output.kind == "reading":
+        raise AccessError("access.reading_not_downloadable", output=output.id)
+    path = _usable(session, settings, output, actor)
+    record_event(
+        session, output.request, "delivered", actor, "download", output=output, file_ids=_sources(output)
+    )
+    return path
+
+
+def readable(session: Session, settings: Settings, output_id: int, actor: str, *, record: bool) -> Path:
+    """A reading copy that may still be shown (re-checked every time: a viewer asks for each page);
+    recorded as viewed when ``record`` (once per opening, not per page)."""
     output = load_output(session, output_id)
     if output.kind != "reading":
         raise AccessError("access.view_reading_only", output=output.id)
     path = _usable(session, settings, output, actor)
-    record_event(
-        session, output.request, "viewed", actor, output.path, output=output, file_ids=_sources(output)
-    )
+    if record:
+        record_event(
+            session, output.request, "viewed", actor, output.path, output=output, file_ids=_sources(output)
+        )
     return path
+
+
+def view(session: Session, settings: Settings, output_id: int, actor: str) -> Path:
+    """The reading copy to open on the reading-room workstation (recorded as viewed)."""
+    return readable(session, settings, output_id, actor, record=True)
 
 
 @dataclass(frozen=True)

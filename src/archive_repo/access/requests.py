@@ -67,7 +67,7 @@ def today_in_vietnam() -> date:
 
 
 def create_request(
-    session: Session, settings: Settings, new: NewRequest, actor: str
+    session: Session, settings: Settings, new: NewRequest, actor: str, account_id: int | None = None
 ) -> tuple[AccessRequest, list[str]]:
     """Record ``new`` and decide what the rules decide on their own (refusal of secret records, automatic
     approval of public ones): (the request, documents of a dossier left out as holey references).
@@ -100,6 +100,7 @@ def create_request(
         mode=mode,
         status="pending",
         review_due_on=add_working_days(today_in_vietnam(), REVIEW_WORKING_DAYS, settings.access.holidays),
+        account_id=account_id,
     )
     session.add(request)
     session.flush()
@@ -120,27 +121,29 @@ def create_request(
 
 
 def approve(
-    session: Session, settings: Settings, code: str, actor: str, note: str | None = None
+    session: Session, settings: Settings, code: str, actor: str, note: str | None = None, *, approver: bool
 ) -> AccessRequest:
+    """Approve a pending request; ``approver``: whether ``actor`` holds the approver role (the CLI: the OS
+    account is in ``[access] approvers``; the portal: the staff account's flag)."""
     request = load_request(session, code, for_update=True)
     _require_pending(request)
     mode = current_regime(request)
     if is_secret(mode):
         _decide(session, request, "refused", SYSTEM_ACTOR, "mode 03")
         return request
-    _require_approver(settings, request, actor)
+    _require_approver(request, actor, approver)
     _decide(session, request, "approved", actor, note)
     return request
 
 
-def deny(session: Session, settings: Settings, code: str, actor: str, reason: str) -> AccessRequest:
+def deny(session: Session, code: str, actor: str, reason: str, *, approver: bool) -> AccessRequest:
     request = load_request(session, code, for_update=True)
     if request.status not in ("pending", "approved"):
         raise AccessError("access.not_open", code=request.code, status=request.status)
     if not reason.strip():
         raise AccessError("access.reason_required", code=request.code)
     current_regime(request)
-    _require_approver(settings, request, actor)
+    _require_approver(request, actor, approver)
     _decide(session, request, "denied", actor, reason.strip())
     return request
 
@@ -168,6 +171,11 @@ def recheck_before_issue(session: Session, settings: Settings, request: AccessRe
         record_event(session, request, "reopened", SYSTEM_ACTOR, f"mode {decided_on} -> {mode}")
         return False
     return True
+
+
+def is_approver(settings: Settings, login: str) -> bool:
+    """Whether the OS account ``login`` holds the approver role at the CLI."""
+    return login in settings.access.approvers
 
 
 def staff_login() -> str:
@@ -212,8 +220,8 @@ def _decide(session: Session, request: AccessRequest, status: str, actor: str, n
     record_event(session, request, status, actor, note)
 
 
-def _require_approver(settings: Settings, request: AccessRequest, actor: str) -> None:
-    if request.mode != PUBLIC and actor not in settings.access.approvers:
+def _require_approver(request: AccessRequest, actor: str, approver: bool) -> None:
+    if request.mode != PUBLIC and not approver:
         raise AccessError("access.not_approver", actor=actor, code=request.code)
 
 

@@ -18,6 +18,7 @@ SQLAlchemy 2 typed declarative models; the schema itself is created by the Alemb
 - ``AuditRun``, ``FixityCheck`` and ``Incident``: fixity audits (TT05 ch. V), one row per copy checked,
   and every corrupted or missing copy found with its recovery (the annex VII inspection and
   incident-and-recovery records are made from them).
+- ``PortalAccount`` and ``PortalEvent``: researchers' and staff accounts on the portal and its audit log.
 - ``AccessRequest``, ``AccessItem``, ``AccessOutput`` and ``AccessEvent``: researchers' requests (TT05
   ch. VI), the documents each asks for with the access regime that applied, what was issued (reading
   copies, copies, certified copies, DIPs) until its period ends, and the audit trail of every step.
@@ -77,6 +78,21 @@ REQUEST_STATUSES = ("pending", "approved", "denied", "refused", "issuing", "issu
 OUTPUT_KINDS = ("reading", "copy", "certified", "dip")
 OUTPUT_STATUSES = ("available", "deleted")
 IDENTITY_KINDS = ("cccd", "passport", "other")
+ACCOUNT_ROLES = ("researcher", "staff")
+ACCOUNT_STATUSES = ("pending", "active", "disabled")
+PORTAL_ACTIONS = (
+    "register",
+    "activate",
+    "login",
+    "login_failed",
+    "logout",
+    "search",
+    "request",
+    "view",
+    "download",
+    "decide",
+    "issue",
+)
 ACCESS_ACTIONS = (
     "requested",
     "approved",
@@ -496,6 +512,9 @@ class AccessRequest(Base):
     decided_by: Mapped[str | None] = mapped_column(String(200))
     decided_at: Mapped[datetime | None]
     decision_note: Mapped[str | None] = mapped_column(Text)
+    account_id: Mapped[int | None] = mapped_column(
+        ForeignKey("portal_accounts.id"), index=True
+    )  # via the portal
     # While status is "issuing": the process making the outputs (doctor resets it once that is gone).
     issuing_host: Mapped[str | None] = mapped_column(String(255))
     issuing_pid: Mapped[int | None]
@@ -564,6 +583,49 @@ class AccessEvent(Base):
     detail: Mapped[str | None] = mapped_column(Text)
 
     request: Mapped[AccessRequest] = relationship()
+
+
+class PortalAccount(Base):
+    """A researcher's (or a staff member's) account on the portal. Researchers register themselves and
+    wait for staff to activate them (TT05: within 1 working day); staff accounts are made at the CLI."""
+
+    __tablename__ = "portal_accounts"
+    __table_args__ = (
+        _one_of("role", ACCOUNT_ROLES),
+        _one_of("status", ACCOUNT_STATUSES),
+        _one_of("identity_kind", IDENTITY_KINDS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lowercased
+    full_name: Mapped[str] = mapped_column(String(200))
+    identity_kind: Mapped[str] = mapped_column(String(16))
+    identity_number: Mapped[str] = mapped_column(String(50))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default="researcher")
+    approver: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    activated_at: Mapped[datetime | None]
+    activated_by: Mapped[str | None] = mapped_column(String(254))
+    last_login_at: Mapped[datetime | None]
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None]
+
+
+class PortalEvent(Base):
+    """The portal's audit log: registrations, activations, logins (and failures), logouts, views and
+    downloads, with the address they came from."""
+
+    __tablename__ = "portal_events"
+    __table_args__ = (_one_of("action", PORTAL_ACTIONS),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("portal_accounts.id"), index=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    action: Mapped[str] = mapped_column(String(16))
+    detail: Mapped[str | None] = mapped_column(Text)
+    remote_addr: Mapped[str | None] = mapped_column(String(64))
 
 
 @event.listens_for(Package, "before_insert")

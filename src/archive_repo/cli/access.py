@@ -205,10 +205,12 @@ def approve_command(
     code: str, note: str | None, repository: Path | None, output_format: str, lang: str
 ) -> int:
     """Duyệt yêu cầu (người có vai trò duyệt) / approve a request (approver role)."""
-    from archive_repo.access.requests import approve, staff_login
+    from archive_repo.access.requests import approve, is_approver, staff_login
 
+    login = staff_login()
     with _writing(repository) as (settings, session):
-        data, lines = _rendered(approve(session, settings, code, staff_login(), note), lang)
+        request = approve(session, settings, code, login, note, approver=is_approver(settings, login))
+        data, lines = _rendered(request, lang)
     _emit(data, lines, output_format)
     return _exit_for(data)
 
@@ -221,10 +223,12 @@ def approve_command(
 @lang_option
 def deny_command(code: str, reason: str, repository: Path | None, output_format: str, lang: str) -> int:
     """Từ chối yêu cầu / deny a request, with the reason."""
-    from archive_repo.access.requests import deny, staff_login
+    from archive_repo.access.requests import deny, is_approver, staff_login
 
+    login = staff_login()
     with _writing(repository) as (settings, session):
-        data, lines = _rendered(deny(session, settings, code, staff_login(), reason), lang)
+        request = deny(session, code, login, reason, approver=is_approver(settings, login))
+        data, lines = _rendered(request, lang)
     _emit(data, lines, output_format)
     return EXIT_OK
 
