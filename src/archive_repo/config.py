@@ -142,6 +142,7 @@ class PortalConfig:
     page_dpi: int = 100  # resolution of the page images of reading copies
     login_per_minute: int = 10  # per client address
     search_per_minute: int = 60
+    trusted_proxies: int = 0  # reverse proxies in front whose X-Forwarded-For is believed
 
 
 @dataclass(frozen=True)
@@ -585,6 +586,7 @@ _PORTAL_KEYS = (
     "page_dpi",
     "login_per_minute",
     "search_per_minute",
+    "trusted_proxies",
 )
 
 
@@ -609,6 +611,7 @@ def _portal(table: Any, path: Path) -> PortalConfig:
         page_dpi=_integer(table, "portal", "page_dpi", path, 100, 50, 300),
         login_per_minute=_integer(table, "portal", "login_per_minute", path, 10, 1, 10_000),
         search_per_minute=_integer(table, "portal", "search_per_minute", path, 60, 1, 1_000_000),
+        trusted_proxies=_integer(table, "portal", "trusted_proxies", path, 0, 0, 5),
     )
 
 

@@ -73,8 +73,9 @@ def output_as_dict(output: AccessOutput) -> dict[str, Any]:
 def decision_note(request: AccessRequest, lang: str) -> str | None:
     """Staff's note as written; the rules' own decisions (refusal of secret records, automatic approval
     of public ones) in the reader's language."""
-    if request.decided_by == SYSTEM_ACTOR and request.status in ("approved", "refused"):
-        return translate(f"access.system_{request.status}", lang, mode=request.mode)
+    if request.decided_by == SYSTEM_ACTOR and request.status in ("approved", "refused", "issuing", "issued"):
+        decision = "refused" if request.status == "refused" else "approved"
+        return translate(f"access.system_{decision}", lang, mode=request.mode)
     return request.decision_note
 
 

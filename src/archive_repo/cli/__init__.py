@@ -16,6 +16,8 @@ from archive_repo.cli.doctor import doctor
 from archive_repo.cli.fixity import fixity
 from archive_repo.cli.ingest import ingest
 from archive_repo.cli.init import init
+from archive_repo.cli.portal import portal
+from archive_repo.cli.serve import serve
 from archive_repo.cli.signatures import verify_signatures
 from archive_repo.cli.sip import sip
 from archive_repo.cli.storage import storage
@@ -40,6 +42,8 @@ cli.add_command(verify_signatures)
 cli.add_command(fixity)
 cli.add_command(storage)
 cli.add_command(access)
+cli.add_command(portal)
+cli.add_command(serve)
 
 
 def main() -> None:
