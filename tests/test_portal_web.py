@@ -271,8 +271,24 @@ def test_five_failed_logins_lock_the_account(app, repo, staff) -> None:
         assert flashes(page(response), "error") == [translate("portal_account.login_failed", "vi")]
     response = login(client, email)  # the right password, too late
     assert response.status_code == 401
-    assert flashes(page(response), "error") == [translate("portal_account.locked", "vi")]
+    # the same words as any failure: the form tells nobody that this address has an account
+    assert flashes(page(response), "error") == [translate("portal_account.login_failed", "vi")]
     assert portal_actions(repo, email)[-6:] == ["login_failed"] * 6
+    with catalog(load_settings(repo)) as session:
+        locked = session.scalars(select(PortalAccount.locked_until).where(PortalAccount.email == email)).one()
+        assert locked is not None
+
+
+def test_logout_ends_every_session_of_the_account(app, repo, staff) -> None:
+    client, email = researcher(app, repo, staff)
+    stolen = new_client(app)
+    cookie = client.get_cookie("archive_repo_session")
+    stolen.set_cookie(cookie.key, cookie.value)
+    assert stolen.get("/requests").status_code == 200
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page(client.get("/requests")))
+    client.post("/logout", data={"csrf_token": token.group(1)} if token else {})
+    response = stolen.get("/requests")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
 
 
 def test_an_account_disabled_meanwhile_is_signed_out(app, repo, staff) -> None:
@@ -618,3 +634,30 @@ def test_behind_a_trusted_proxy_each_client_has_its_own_limit(repo: Path) -> Non
         for n in range(11)
     ]
     assert codes[-1] == 429  # without trusted_proxies the header is ignored: one address, one limit
+
+
+def test_a_link_from_another_site_cannot_view_or_download(app, repo, staff) -> None:
+    client, _ = researcher(app, repo, staff)
+    for route in ("/outputs/1/download", "/outputs/1/read"):
+        assert client.get(route, headers={"Sec-Fetch-Site": "cross-site"}).status_code == 403
+
+
+def test_a_cookie_key_file_others_can_read_is_refused(repo: Path, monkeypatch) -> None:
+    from archive_repo.portal.errors import PortalError
+
+    settings = load_settings(repo)
+    monkeypatch.delenv(settings.portal.secret_key_env, raising=False)
+    key_file = repo / "portal-secret"
+    key_file.write_text("k" * 64 + "\n", encoding="ascii")
+    try:
+        key_file.chmod(0o644)
+        with pytest.raises(PortalError) as caught:
+            create_app(settings)
+        assert caught.value.message_key == "portal.secret_readable"
+        key_file.chmod(0o600)
+        assert create_app(settings).secret_key == "k" * 64
+        monkeypatch.setenv(settings.portal.secret_key_env, "short")
+        with pytest.raises(PortalError):
+            create_app(settings)
+    finally:
+        key_file.unlink(missing_ok=True)

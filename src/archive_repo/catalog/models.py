@@ -611,6 +611,7 @@ class PortalAccount(Base):
     last_login_at: Mapped[datetime | None]
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
+    session_epoch: Mapped[int] = mapped_column(default=0)  # raised to end every session of the account
 
 
 class PortalEvent(Base):

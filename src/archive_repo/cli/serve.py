@@ -19,6 +19,11 @@ from archive_repo.i18n import translate
 DEFAULT_THREADS = 8
 
 
+MAX_REQUEST_BODY = 512 * 1024
+CHANNEL_TIMEOUT = 30  # seconds a connection may stay idle
+CONNECTION_LIMIT = 200
+
+
 @click.command()
 @repository_option
 @click.option(
@@ -55,5 +60,16 @@ def serve(repository: Path | None, host: str | None, port: int | None, threads: 
     if settings.portal.secure_cookies:
         click.echo(translate("portal.serving_secure", lang))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    run(app, host=host, port=port, threads=threads, ident="archive-repo")
+    if settings.portal.secure_cookies and not settings.portal.trusted_proxies:
+        click.echo(translate("portal.serving_no_proxy", lang))
+    run(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="archive-repo",
+        max_request_body_size=MAX_REQUEST_BODY,  # waitress would buffer 1 GiB before Flask says 413
+        channel_timeout=CHANNEL_TIMEOUT,
+        connection_limit=CONNECTION_LIMIT,
+    )
     return EXIT_OK

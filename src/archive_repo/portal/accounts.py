@@ -1,6 +1,7 @@
 """Portal accounts: researchers register and wait for staff to activate them (TT05: within 1 working
 day); staff accounts are made at the command line. Passwords are stored as Argon2id hashes; five failed
-logins in a row lock an account for 15 minutes. Every step goes to the portal's audit log."""
+logins in a row lock an account for 15 minutes (with the same message as any failed login, so the form
+tells nobody which addresses have accounts). Every step goes to the portal's audit log."""
 
 from __future__ import annotations
 
@@ -57,6 +58,7 @@ def register(session: Session, new: NewAccount, remote_addr: str | None = None) 
         approver=False,
         status="pending",
         failed_logins=0,
+        session_epoch=0,
     )
     session.add(account)
     session.flush()
@@ -93,7 +95,7 @@ def authenticate(
     now = utcnow()
     if account.locked_until is not None and account.locked_until > now:
         record_event(session, account.id, "login_failed", "locked", remote_addr)
-        raise PortalError("portal_account.locked")
+        raise PortalError("portal_account.login_failed")  # the same words: nobody learns who has an account
     if not _verify(account.password_hash, password):
         account.failed_logins += 1
         if account.failed_logins >= MAX_FAILED_LOGINS:
@@ -111,6 +113,13 @@ def authenticate(
     account.last_login_at = now
     record_event(session, account.id, "login", None, remote_addr)
     return account
+
+
+def end_sessions(session: Session, account_id: int) -> None:
+    """Every session of the account ends (logout signs out everywhere; a stolen cookie dies with it)."""
+    account = session.get(PortalAccount, account_id)
+    if account is not None:
+        account.session_epoch += 1
 
 
 def pending_accounts(session: Session, holidays: Iterable[date] = ()) -> list[tuple[PortalAccount, date]]:
@@ -147,6 +156,7 @@ def add_staff(
         activated_at=utcnow(),
         activated_by="command line",
         failed_logins=0,
+        session_epoch=0,
     )
     session.add(account)
     session.flush()

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import stat
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,9 +39,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archive_repo.config import Settings
 from archive_repo.i18n import DEFAULT_LANGUAGE, LANGUAGES, translate
+from archive_repo.portal.errors import PortalError
 
 SECRET_FILE = "portal-secret"
 SESSION_HOURS = 8
+MIN_SECRET = 32  # characters of the cookie-signing key
 LANG_COOKIE = "lang"
 REGISTER_LIMIT = "5/minute"
 ERROR_CODES = (400, 403, 404, 405, 410, 413, 429, 500)
@@ -95,6 +99,7 @@ def create_app(settings: Settings, *, testing: bool = False) -> Flask:
         WTF_CSRF_ENABLED=not testing,
         MAX_CONTENT_LENGTH=256 * 1024,
         RATELIMIT_HEADERS_ENABLED=True,
+        WTF_CSRF_TIME_LIMIT=SESSION_HOURS * 3600,  # a form stays usable as long as the session
     )
     app.extensions[_SETTINGS] = settings
     if settings.portal.trusted_proxies:
@@ -116,10 +121,17 @@ def secret_key(settings: Settings, *, testing: bool = False) -> str:
     throw-away key instead of making it)."""
     from_env = os.environ.get(settings.portal.secret_key_env, "").strip()
     if from_env:
+        if len(from_env) < MIN_SECRET:
+            raise PortalError("portal.weak_secret", env=settings.portal.secret_key_env, minimum=MIN_SECRET)
         return from_env
     path = settings.home / SECRET_FILE
     if path.is_file():
-        return path.read_text(encoding="ascii").strip()
+        if stat.S_IMODE(path.stat().st_mode) & 0o077:
+            raise PortalError("portal.secret_readable", path=str(path))
+        key = path.read_text(encoding="ascii").strip()
+        if len(key) < MIN_SECRET:
+            raise PortalError("portal.weak_secret", env=str(path), minimum=MIN_SECRET)
+        return key
     if testing:
         return secrets.token_hex(32)
     return _new_secret_file(path)
@@ -240,12 +252,15 @@ def _signed_in() -> CurrentAccount | None:
     """The account of the session cookie, if it is still active (else the session is cleared)."""
     from archive_repo.catalog.models import PortalAccount
 
-    account_id = session.get("account_id")
-    if not isinstance(account_id, int):
+    account_id, epoch, since = session.get("account_id"), session.get("epoch"), session.get("since")
+    if not (isinstance(account_id, int) and isinstance(epoch, int) and isinstance(since, int)):
+        return None
+    if not 0 <= time.time() - since < SESSION_HOURS * 3600:  # an absolute limit: activity does not extend it
+        session.clear()
         return None
     with reading() as db:
         account = db.get(PortalAccount, account_id)
-        if account is None or account.status != "active":
+        if account is None or account.status != "active" or account.session_epoch != epoch:
             session.clear()
             return None
         return CurrentAccount(
@@ -259,11 +274,14 @@ def _signed_in() -> CurrentAccount | None:
         )
 
 
-def sign_in(account_id: int) -> None:
-    """A fresh session (no fixation) for ``account_id``."""
+def sign_in(account_id: int, epoch: int) -> None:
+    """A fresh session (no fixation) for ``account_id``, valid for SESSION_HOURS from now and until the
+    account's sessions are ended (``epoch``)."""
     session.clear()
     session.permanent = True
     session["account_id"] = account_id
+    session["epoch"] = epoch
+    session["since"] = int(time.time())
 
 
 def safe_next(target: str | None, default: str) -> str:

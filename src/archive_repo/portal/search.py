@@ -93,11 +93,13 @@ def public_document(session: Session, document_id: int, lang: str) -> dict[str, 
 
 
 def fonds_choices(session: Session) -> list[tuple[str, str]]:
-    """(code, name) of every fonds with a held package."""
+    """(code, name) of every fonds with a document researchers may see (a fonds that holds only secret
+    records is not named)."""
     rows = session.execute(
         select(Fonds.code, Fonds.name)
         .join(Package, Package.fonds_id == Fonds.id)
-        .where(Package.status == "active")
+        .join(Document, Document.package_id == Package.id)
+        .where(Package.status == "active", *_not_secret())
         .distinct()
         .order_by(Fonds.code)
     ).all()

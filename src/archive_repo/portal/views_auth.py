@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from archive_repo.catalog.models import IDENTITY_KINDS
 from archive_repo.i18n import LANGUAGES
-from archive_repo.portal.accounts import NewAccount, authenticate, register
+from archive_repo.portal.accounts import NewAccount, authenticate, end_sessions, register
 from archive_repo.portal.app import (
     audit,
     current_language,
@@ -74,13 +74,13 @@ def login() -> str | Response | tuple[str, int]:
     with writing() as db:  # a failure is recorded too (counter, lock, audit): committed either way
         try:
             account = authenticate(db, email, request.form.get("password", ""), remote_addr())
-            account_id, staff = account.id, account.role == "staff"
+            account_id, staff, epoch = account.id, account.role == "staff", account.session_epoch
         except PortalError as exc:
             failure = exc
     if failure is not None:
         flash(failure.message(current_language()), "error")
         return render_template("login.html", email=email, next=target), 401
-    sign_in(account_id)
+    sign_in(account_id, epoch)
     return redirect(target or url_for("staff.requests" if staff else "public.search"))
 
 
@@ -88,6 +88,8 @@ def login() -> str | Response | tuple[str, int]:
 @login_required
 def logout() -> Response:
     audit("logout")
+    with writing() as db:
+        end_sessions(db, g.account.id)
     lang = current_language()
     session.clear()
     flash(t("portal.logged_out"), "success")

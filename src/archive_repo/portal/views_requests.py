@@ -10,6 +10,7 @@ theirs; anything else is a 404, as if it did not exist."""
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -20,7 +21,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wsgi import wrap_file
 
 from archive_repo.access.delivery import download, download_link, readable
-from archive_repo.access.errors import AccessError
+from archive_repo.access.errors import AccessError, RecordedRefusal
 from archive_repo.access.present import request_as_dict
 from archive_repo.access.requests import NewRequest, create_request, load_request
 from archive_repo.catalog.models import AccessOutput, AccessRequest, Document, Package
@@ -66,7 +67,7 @@ def new_request() -> str | Response | tuple[str, int]:
         flash(t(key, count=len(unavailable)), "error")
         return _request_page(documents, form, 400)
     days = form["reading_days"]
-    if days and not days.isdigit():
+    if days and not re.fullmatch(r"[0-9]{1,3}", days):
         flash(t("portal.bad_reading_days"), "error")
         return _request_page(documents, form, 400)
     account = g.account
@@ -119,12 +120,9 @@ def _choices(table: dict, lang: str) -> list[tuple[str, str]]:
 
 
 def _unique(values: list[str]) -> list[str]:
-    seen: list[str] = []
-    for value in values:
-        value = value.strip()
-        if value and value not in seen:
-            seen.append(value)
-    return seen[:MAX_DOCUMENTS]
+    """The first MAX_DOCUMENTS distinct codes (a longer list is cut first: it costs nothing to send)."""
+    stripped = (value.strip() for value in values[: MAX_DOCUMENTS * 4])
+    return list(dict.fromkeys(value for value in stripped if value))[:MAX_DOCUMENTS]
 
 
 def _visible(db: Session, codes: list[str]) -> tuple[list[dict], list[str]]:
@@ -246,12 +244,25 @@ def page_image(output_id: int, number: int) -> Response | tuple[str, int]:
 
 
 def _no_head() -> None:
-    """A HEAD request must not count as a view or a delivery."""
+    """A HEAD request must not count as a view or a delivery, nor may a link on another site make one
+    (browsers say where a request comes from in Sec-Fetch-Site)."""
     if request.method == "HEAD":
         abort(405)
+    if request.headers.get("Sec-Fetch-Site", "same-origin") not in ("same-origin", "none"):
+        abort(403)
 
 
 def _readable(output_id: int, *, record: bool) -> Path | tuple[str, int]:
+    """The reading copy's file, re-checked. A page image only reads the catalog (no write lock for every
+    page); the opening of the viewer is recorded, and so is a withdrawal (its record became secret)."""
+    try:
+        if not record:
+            with reading() as db:
+                return readable(db, current_settings(), output_id, g.account.actor, record=False)
+    except RecordedRefusal:
+        pass  # withdrawn: done again below, where it is kept
+    except AccessError as exc:
+        return _output_refused(exc)
     try:
         with writing() as db:
             path = readable(db, current_settings(), output_id, g.account.actor, record=record)

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("last_login_at", _MOMENT, nullable=True),
         sa.Column("failed_logins", sa.Integer(), nullable=False),
         sa.Column("locked_until", _MOMENT, nullable=True),
+        sa.Column("session_epoch", sa.Integer(), nullable=False),
         sa.CheckConstraint("role IN ('researcher', 'staff')", name=op.f("ck_portal_accounts_role")),
         sa.CheckConstraint(
             "status IN ('pending', 'active', 'disabled')", name=op.f("ck_portal_accounts_status")
