@@ -6,6 +6,7 @@
     python benchmarks/run.py authenticity  # ms per signature, per file identification + PDF/A triage
     python benchmarks/run.py fixity      # fixity audits (local, S3) and ingest into S3: fixity_scenario.py
     python benchmarks/run.py access      # copies for researchers and a certified DIP: access_scenario.py
+    python benchmarks/run.py portal      # 50 concurrent searches over 100,000 documents: portal_scenario.py
 
 Generates (once, cached in the work dir) a SIP_hoso with N documents of ~M MB each using the project's
 own SIP builder, then measures, for each size:
@@ -922,6 +923,9 @@ def main(argv: list[str] | None = None) -> int:
     import access_scenario
 
     access_scenario.add_parser(sub)
+    import portal_scenario
+
+    portal_scenario.add_parser(sub)
     a = sub.add_parser("authenticity", help="signature validation and identification + PDF/A triage times")
     a.add_argument("--repeat", type=int, default=7, help="timed runs per file; best is kept (default 7)")
     a.add_argument("--work", type=Path, default=DEFAULT_WORK, help="scratch dir (default benchmarks/work)")
@@ -938,6 +942,8 @@ def main(argv: list[str] | None = None) -> int:
         return fixity_scenario.cmd_fixity(args)
     if args.command == "access":
         return access_scenario.cmd_access(args)
+    if args.command == "portal":
+        return portal_scenario.cmd_portal(args)
     return 2
 
 

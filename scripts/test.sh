@@ -17,6 +17,8 @@ if ! command -v pdftoppm >/dev/null || ! command -v pdftotext >/dev/null; then
 fi
 # ClamAV (clamscan + clamd) for the virus-scan tests; they bring their own tiny signature database.
 bash "$ROOT/scripts/clamav.sh"
+# Debian's chromium + chromium-driver for the portal's end-to-end browser tests (tests/browser.py).
+bash "$ROOT/scripts/browser.sh"
 # A throwaway PostgreSQL on 127.0.0.1 for the catalog tests (unless one is given), removed on exit.
 if [ -z "${ARCHIVE_REPO_TEST_PG_URL:-}" ]; then
     ARCHIVE_REPO_PG_DIR="$(mktemp -d "${TMPDIR:-/tmp}/archive-repo-pg.XXXXXX")"

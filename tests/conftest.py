@@ -15,6 +15,9 @@ def sip(tmp_path: Path) -> Path:
     return build_sip_hoso(tmp_path)
 
 
+# A real headless Chromium (Debian chromium + chromedriver) for the portal's end-to-end tests: see browser.py.
+from browser import browser, clean_browser, screenshots  # noqa: E402, F401 - fixtures
+
 # SeaweedFS (a real S3 server on loopback) for the storage tests: see seaweed.py. Started lazily, once per
 # session (per xdist worker), only by the tests that ask for it.
 from seaweed import bucket, seaweed, seaweed_pair  # noqa: E402, F401 - fixtures

@@ -71,5 +71,7 @@ def serve(repository: Path | None, host: str | None, port: int | None, threads: 
         max_request_body_size=MAX_REQUEST_BODY,  # waitress would buffer 1 GiB before Flask says 413
         channel_timeout=CHANNEL_TIMEOUT,
         connection_limit=CONNECTION_LIMIT,
+        # X-Forwarded-* go through to the app, which believes only [portal] trusted_proxies hops of them
+        clear_untrusted_proxy_headers=False,
     )
     return EXIT_OK

@@ -21,6 +21,7 @@ from archive_repo.validation.profiles import load_codes
 
 MAX_PER_PAGE = 100
 _EAGER = contains_eager(Document.package).contains_eager(Package.fonds)
+_NEWER = contains_eager(Document.package).selectinload(Package.superseded_by)  # for current_mode, one query
 MAX_WORDS = 12
 
 
@@ -94,15 +95,14 @@ def public_document(session: Session, document_id: int, lang: str) -> dict[str, 
 
 def fonds_choices(session: Session) -> list[tuple[str, str]]:
     """(code, name) of every fonds with a document researchers may see (a fonds that holds only secret
-    records is not named)."""
-    rows = session.execute(
-        select(Fonds.code, Fonds.name)
-        .join(Package, Package.fonds_id == Fonds.id)
-        .join(Document, Document.package_id == Package.id)
-        .where(Package.status == "active", *_not_secret())
-        .distinct()
-        .order_by(Fonds.code)
-    ).all()
+    records is not named); one EXISTS probe per fonds, which stops at its first visible document."""
+    visible = (
+        select(Document.id)
+        .join(Document.package)
+        .where(Package.fonds_id == Fonds.id, Package.status == "active", *_not_secret())
+        .exists()
+    )
+    rows = session.execute(select(Fonds.code, Fonds.name).where(visible).order_by(Fonds.code)).all()
     return [(code, name) for code, name in rows]
 
 
@@ -143,12 +143,13 @@ def _not_secret() -> list[ColumnElement[bool]]:
     """Neither the document nor its dossier is secret, nor made secret by a later version (a newer package
     superseding this one, or the same document code marked secret in any package)."""
     newer = aliased(Package)
-    secret_codes = select(Document.code).where(Document.mode == SECRET, Document.code.is_not(None))
+    same_code = aliased(Document)
     return [
         or_(Document.mode.is_(None), Document.mode != SECRET),
         or_(Package.mode.is_(None), Package.mode != SECRET),
         not_(select(newer.id).where(and_(newer.supersedes_id == Package.id, newer.mode == SECRET)).exists()),
-        or_(Document.code.is_(None), Document.code.not_in(secret_codes)),
+        # one probe of the code index per row (NOT IN over the secret codes cost ~40 % of a search)
+        not_(select(same_code.id).where(same_code.code == Document.code, same_code.mode == SECRET).exists()),
     ]
 
 

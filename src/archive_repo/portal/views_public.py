@@ -41,7 +41,7 @@ def search() -> str:
     total = 0
     with reading() as db:
         fonds = fonds_choices(db)
-        if not errors:
+        if asked and not errors:  # the bare page asks for criteria first: no search of everything
             criteria = Criteria(
                 text=form["q"],
                 fonds=form["fonds"] or None,
