@@ -13,6 +13,7 @@ good copy exists the incident is *unrecoverable* and the run says so loudly.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -182,6 +183,8 @@ def _check_all(
     reading while this thread records a batch in the catalog."""
     limits = _Limits(options)
     pending: set[Future[CheckResult]] = set()
+    order: dict[Future[CheckResult], int] = {}
+    sequence = itertools.count()
     queued_bytes = 0
     queue = iter(tasks)
     workers = max(1, options.workers)
@@ -203,11 +206,13 @@ def _check_all(
                     limits.submitted_bytes += task.size
                     queued_bytes += task.size
                     store = stores.get(task.location)
-                    pending.add(pool.submit(_check, store, task, mets_check, report.locations_down))
+                    future = pool.submit(_check, store, task, mets_check, report.locations_down)
+                    order[future] = next(sequence)
+                    pending.add(future)
                 if not pending:
                     break
                 done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
+                for future in sorted(done, key=order.pop):  # those done together, in the order of the plan
                     result = future.result()
                     queued_bytes -= result.task.size
                     if result.location_down:
