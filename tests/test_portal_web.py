@@ -663,3 +663,26 @@ def test_a_cookie_key_file_others_can_read_is_refused(repo: Path, monkeypatch) -
             create_app(settings)
     finally:
         key_file.unlink(missing_ok=True)
+
+
+def test_an_administrator_disables_enables_and_resets_an_account(app, repo, staff, monkeypatch) -> None:
+    client, email = researcher(app, repo, staff)
+    assert client.get("/requests").status_code == 200
+    assert guarded(cli, ["portal", "disable", email, "-R", str(repo)]) == 0
+    assert client.get("/requests").status_code == 302  # signed out at once
+    assert login(new_client(app), email).status_code == 401
+    assert guarded(cli, ["portal", "enable", email, "-R", str(repo)]) == 0
+    assert login(new_client(app), email).status_code == 302
+    monkeypatch.setenv("NEW_PASSWORD", "mot-mat-khau-moi-2026")
+    assert (
+        guarded(cli, ["portal", "set-password", email, "--password-env", "NEW_PASSWORD", "-R", str(repo)])
+        == 0
+    )
+    assert login(new_client(app), email).status_code == 401  # the old password no longer works
+    assert login(new_client(app), email, "mot-mat-khau-moi-2026").status_code == 302
+    monkeypatch.setenv("NEW_PASSWORD", "ngan")
+    assert (
+        guarded(cli, ["portal", "set-password", email, "--password-env", "NEW_PASSWORD", "-R", str(repo)])
+        == 2
+    )
+    assert guarded(cli, ["portal", "disable", "khong.co@example.vn", "-R", str(repo)]) == 2

@@ -5,7 +5,10 @@
   password is read from the environment variable ``VAR``, else asked twice at the terminal (never an
   argument: it would stay in the shell history and the process list);
 - ``portal accounts [--pending]``: every account, or those waiting for activation with the day each is
-  due by (TT05: within 1 working day).
+  due by (TT05: within 1 working day);
+- ``portal disable EMAIL`` / ``portal enable EMAIL``: stop an account (its sessions end at once) or let
+  it in again; ``portal set-password EMAIL [--password-env VAR]``: an administrator's reset (sessions end,
+  the lock is lifted).
 """
 
 from __future__ import annotations
@@ -45,16 +48,8 @@ def add_staff_command(
     from archive_repo.config import load_settings
     from archive_repo.ingest.catalog_access import writer_sessions
     from archive_repo.portal.accounts import add_staff
-    from archive_repo.portal.errors import PortalError
 
-    if password_env is not None:
-        password = os.environ.get(password_env, "")
-        if not password:
-            raise PortalError("portal.password_env_empty", name=password_env)
-    else:
-        password = click.prompt(
-            translate("portal.password_prompt", lang), hide_input=True, confirmation_prompt=True
-        )
+    password = _password(password_env, lang)
     settings = load_settings(repository)
     with writer_sessions(settings.catalog_url)() as session:
         account = add_staff(session, email, full_name, password, approver=approver)
@@ -62,6 +57,75 @@ def add_staff_command(
         session.commit()
     role = translate("portal.role_approver" if approver else "portal.role_staff", lang)
     click.echo(translate("portal.staff_added", lang, email=address, role=role))
+    return EXIT_OK
+
+
+def _password(password_env: str | None, lang: str) -> str:
+    """From the environment variable named, else asked twice at the terminal (never an argument)."""
+    from archive_repo.portal.errors import PortalError
+
+    if password_env is not None:
+        password = os.environ.get(password_env, "")
+        if not password:
+            raise PortalError("portal.password_env_empty", name=password_env)
+        return password
+    return click.prompt(translate("portal.password_prompt", lang), hide_input=True, confirmation_prompt=True)
+
+
+def _change(repository: Path | None, change: Any) -> str:
+    """Apply ``change(session, settings)`` to the catalog; returns the account's address."""
+    from archive_repo.config import load_settings
+    from archive_repo.ingest.catalog_access import writer_sessions
+
+    settings = load_settings(repository)
+    with writer_sessions(settings.catalog_url)() as session:
+        address = change(session, settings).email
+        session.commit()
+    return address
+
+
+@portal.command("disable")
+@click.argument("email")
+@repository_option
+@lang_option
+def disable_command(email: str, repository: Path | None, lang: str) -> int:
+    """Khóa tài khoản / disable an account (its sessions end at once)."""
+    from archive_repo.portal.accounts import set_status
+
+    address = _change(
+        repository, lambda session, settings: set_status(session, email, "disabled", settings.operator)
+    )
+    click.echo(translate("portal.account_disabled_done", lang, email=address))
+    return EXIT_OK
+
+
+@portal.command("enable")
+@click.argument("email")
+@repository_option
+@lang_option
+def enable_command(email: str, repository: Path | None, lang: str) -> int:
+    """Mở lại tài khoản / enable an account again."""
+    from archive_repo.portal.accounts import set_status
+
+    address = _change(
+        repository, lambda session, settings: set_status(session, email, "active", settings.operator)
+    )
+    click.echo(translate("portal.account_enabled_done", lang, email=address))
+    return EXIT_OK
+
+
+@portal.command("set-password")
+@click.argument("email")
+@click.option("--password-env", metavar="VAR", default=None, help="Biến môi trường chứa mật khẩu / variable.")
+@repository_option
+@lang_option
+def set_password_command(email: str, password_env: str | None, repository: Path | None, lang: str) -> int:
+    """Đặt lại mật khẩu / reset an account's password (its sessions end)."""
+    from archive_repo.portal.accounts import set_password
+
+    password = _password(password_env, lang)
+    address = _change(repository, lambda session, settings: set_password(session, email, password))
+    click.echo(translate("portal.password_set_done", lang, email=address))
     return EXIT_OK
 
 

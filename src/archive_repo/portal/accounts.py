@@ -115,6 +115,38 @@ def authenticate(
     return account
 
 
+def set_status(session: Session, email: str, status: str, actor: str) -> PortalAccount:
+    """Disable an account (its sessions end at once) or enable it again."""
+    account = _by_email(session, email)
+    if status not in ("active", "disabled"):
+        raise PortalError("portal_account.bad_status", status=status)
+    account.status = status
+    account.session_epoch += 1
+    if status == "active" and account.activated_at is None:
+        account.activated_at, account.activated_by = utcnow(), actor
+    return account
+
+
+def set_password(session: Session, email: str, password: str) -> PortalAccount:
+    """A new password (an administrator's reset): every session ends, the lock is lifted."""
+    account = _by_email(session, email)
+    _check_password(password, account.email)
+    account.password_hash = _HASHER.hash(password)
+    account.session_epoch += 1
+    account.failed_logins = 0
+    account.locked_until = None
+    return account
+
+
+def _by_email(session: Session, email: str) -> PortalAccount:
+    account = session.scalars(
+        select(PortalAccount).where(PortalAccount.email == email.strip().lower())
+    ).first()
+    if account is None:
+        raise PortalError("portal_account.account_not_found")
+    return account
+
+
 def end_sessions(session: Session, account_id: int) -> None:
     """Every session of the account ends (logout signs out everywhere; a stolen cookie dies with it)."""
     account = session.get(PortalAccount, account_id)
