@@ -82,7 +82,7 @@ def create_request(
         raise AccessError("access.av_no_copy", item=media.asked_as, kind=new.copy_kind)
     mode = strictest(w.mode for w in wanted.documents)
     request = AccessRequest(
-        code="new-" + uuid.uuid4().hex,  # replaced by YC-<year>-<id> once the row has its id
+        code="new-" + uuid.uuid4().hex[:28],  # 32 characters at most; YC-<year>-<id> once the row has its id
         created_by=actor,
         requester_name=new.requester_name.strip(),
         identity_kind=new.identity_kind,
