@@ -102,3 +102,21 @@ def test_requests_are_decided_issued_and_delivered_on_postgresql(capsys, repo: P
     with sessions(load_settings(repo).catalog_url)() as session:
         hits, total = public_search(session, Criteria(text="boi duong"), "vi")
     assert total == 2 and all(h.mode == "01" for h in hits)
+
+
+def test_portal_accounts_on_postgresql(repo: Path) -> None:
+    from archive_repo.portal.accounts import NewAccount, activate, add_staff, authenticate, register
+    from archive_repo.portal.errors import PortalError
+
+    password = "mat-khau-rat-dai-2026"
+    with sessions(load_settings(repo).catalog_url)() as session:
+        staff = add_staff(session, "can.bo@example.vn", "Cán Bộ", password, approver=True)
+        account = register(
+            session, NewAccount("doc.gia@example.vn", "Độc Giả", "cccd", "001203004567", password)
+        )
+        session.commit()
+        with pytest.raises(PortalError):
+            authenticate(session, account.email, password)
+        activate(session, account.id, staff.email, "2001:db8::1")
+        assert authenticate(session, account.email, password, "2001:db8::1").status == "active"
+        session.commit()
