@@ -18,6 +18,8 @@
 from __future__ import annotations
 
 import contextlib
+import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -105,7 +107,7 @@ def _configure_sqlite(engine: Engine) -> None:
         try:
             cursor.execute("PRAGMA foreign_keys = ON")
             cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA journal_mode = WAL")
+            _use_wal(cursor)
         finally:
             cursor.close()
 
@@ -115,6 +117,22 @@ def _configure_sqlite(engine: Engine) -> None:
         if mode not in _SQLITE_BEGIN_MODES:
             raise ValueError(f"sqlite_begin={mode!r}: expected one of {_SQLITE_BEGIN_MODES}")
         connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _use_wal(cursor: Any) -> None:
+    """WAL journal, set once per database file. Switching needs the file to itself, which the busy
+    timeout does not wait for: while another process holds a transaction (a migration, an ingest) the
+    switch is retried; a database already in WAL mode is left alone."""
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            if str(cursor.execute("PRAGMA journal_mode").fetchone()[0]).lower() != "wal":
+                cursor.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
