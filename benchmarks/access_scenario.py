@@ -48,7 +48,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
-import datetime as _dt
 import hashlib
 import io
 import json
@@ -767,16 +766,10 @@ def render_profile(data: dict[str, Any], pages: int) -> str:
 
 
 def render(cases: list[Case], info: dict[str, str], command: str, repeat: int, profile: str) -> str:
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     out = [
         "## access: reading copies, copies, certified copies, certified DIP",
         "",
-        f"*Run {now}.* Command (from the repository root):",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
+        *bench.run_header(command),
         "**Machine:** " + bench.machine_line(info) + "; " + versions() + ".",
         "",
         "**Method** (`benchmarks/access_scenario.py`): inputs generated once (cached in "

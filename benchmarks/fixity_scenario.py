@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as _dt
 import json
 import math
 import os
@@ -904,18 +903,12 @@ def render(
     cold: bool,
     rewarm: bool,
 ) -> str:
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     cores = info["nproc"]
     main = args.workers[0]
     out = [
         "## Fixity audits and S3 storage (#5)",
         "",
-        f"*Run {now}.* Command (from the repository root):",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
+        *bench.run_header(command),
         "**Goals:** `archive-repo fixity audit` throughput ≥ "
         f"{GOAL_LOCAL * 100:.0f} % of `sha256sum` on every core over the same stored files (local store), "
         f"≥ {GOAL_S3 * 100:.0f} % against an S3 location (SeaweedFS on loopback); peak RSS flat as the data "

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import datetime as _dt
 import hashlib
 import json
 import math
@@ -862,17 +861,11 @@ def render(
     args: argparse.Namespace,
     cold_available: bool,
 ) -> str:
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     titles = "; ".join(f"({r.case.key}) {r.case.title}" for r in results)
     out = [
         f"## ingest: {titles}",
         "",
-        f"*Run {now}.* Command (from the repository root):",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
+        *bench.run_header(command),
         f"**Goals:** throughput relative to `cp -r` + `sha256sum` over the same data (reference wall time / "
         f"ingest wall time) ≥ {GOAL_RELATIVE * 100:.0f} %; for many small SIPs ≥ {GOAL_DOCS_PER_S:.0f} "
         "documents/s.",

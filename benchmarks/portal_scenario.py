@@ -1040,18 +1040,12 @@ def _statements(counts: list[int]) -> str:
 def render(
     loads: list[LoadResult], generated: Generated, info: dict[str, str], command: str, mix: list[Search]
 ) -> str:
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     filtered = sum(1 for s in mix if s.filtered)
     modes = ", ".join(f"{mode}: {count:,}" for mode, count in generated.modes.items())
     out = [
         "## portal: concurrent searches on the researcher portal",
         "",
-        f"*Run {now}.* Command (from the repository root):",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
+        *bench.run_header(command),
         "**Machine:** " + bench.machine_line(info) + "; " + versions() + ".",
         "",
         "**Method** (`benchmarks/portal_scenario.py`): a catalog of "

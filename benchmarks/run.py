@@ -607,6 +607,12 @@ class SizeResult:
     zip_modes: dict[str, dict[str, Measured]]
 
 
+def run_header(command: str) -> list[str]:
+    """The lines every result section starts with, after its title: when, and the command that ran."""
+    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    return [f"*Run {now}.* Command (from the repository root):", "", "```sh", command, "```", ""]
+
+
 def render(
     results: list[SizeResult],
     info: dict[str, str],
@@ -615,18 +621,12 @@ def render(
     cold_available: bool,
     phases: str,
 ) -> str:
-    now = _dt.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     largest = results[-1]
     out = [
         f"## validate: SIP_hoso, {', '.join(str(r.sip.docs) for r in results)} documents × "
         f"{largest.sip.mb_per_doc:g} MB",
         "",
-        f"*Run {now}.* Command (from the repository root):",
-        "",
-        "```sh",
-        command,
-        "```",
-        "",
+        *run_header(command),
         f"**Goals:** wall time ≤ {GOAL_RATIO}× `sha256sum` over the same files (one process); "
         f"peak RSS ≤ {GOAL_RSS_MB} MB and flat as the package grows.",
         "",
