@@ -50,7 +50,7 @@ from reportlab.platypus import Flowable, KeepTogether, LongTable, Paragraph, Sim
 from archive_repo import SOFTWARE_NAME, __version__
 from archive_repo.access.errors import AccessError
 from archive_repo.access.fonts import find_serif_font, nfc_text, registered_font
-from archive_repo.access.signing import ArchiveSigner, sign_pdf, signing_time_text
+from archive_repo.access.signing import ArchiveSigner, ready_for_signing, sign_pdf, signing_time_text
 from archive_repo.errors import ArchiveRepoError
 from archive_repo.i18n import LANGUAGES, translate
 from archive_repo.ingest.receipt_pdf import NumberedCanvas
@@ -414,9 +414,7 @@ def _signature_block(facts: CertificateFacts, t: _Texts, spot: _SignatureArea) -
 def to_pdfa(data: bytes) -> bytes:
     """The PDF made PDF/A-2b: XMP from the Info dictionary plus pdfaid, and an sRGB output intent."""
     with pikepdf.open(BytesIO(data)) as pdf:
-        for key in ("/Producer", "/Trapped"):
-            if key in pdf.docinfo:
-                del pdf.docinfo[key]
+        ready_for_signing(pdf)
         with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=True) as meta:
             meta.load_from_docinfo(pdf.docinfo)
             meta["pdfaid:part"] = "2"

@@ -3,15 +3,14 @@ first configured location whose copy is marked ok and reads back with the record
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from archive_repo.access.errors import AccessError
 from archive_repo.catalog.models import File
-from archive_repo.hashing import CHUNK
 from archive_repo.storage.base import StorageError, Store
+from archive_repo.storage.replicate import download
 
 
 @dataclass(frozen=True)
@@ -59,23 +58,12 @@ def fetch_verified(source: SourceFile, stores: Sequence[Store], target: Path) ->
         if copy is None:
             continue
         try:
-            size, digest = _download(store, copy.key, copy.version_id, target)
+            read = download(store, copy.key, target, copy.version_id)
         except (StorageError, OSError) as exc:
             reasons.append(f"{store.name}: {exc}")
             continue
-        if size == source.size and digest == source.sha256:
+        if read.size == source.size and read.sha256 == source.sha256:
             return store.name
-        reasons.append(f"{store.name}: {size} bytes, SHA-256 {digest}")
+        reasons.append(f"{store.name}: {read.size} bytes, SHA-256 {read.sha256}")
     target.unlink(missing_ok=True)
     raise AccessError("access.no_good_copy", path=source.path, reasons="; ".join(reasons) or "-")
-
-
-def _download(store: Store, key: str, version_id: str | None, target: Path) -> tuple[int, str]:
-    hasher = hashlib.sha256()
-    size = 0
-    with store.open(key, version_id) as reader, open(target, "wb") as writer:
-        while chunk := reader.read(CHUNK):
-            hasher.update(chunk)
-            writer.write(chunk)
-            size += len(chunk)
-    return size, hasher.hexdigest()

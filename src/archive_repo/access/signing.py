@@ -312,6 +312,15 @@ def _appearance_pdf(lines: Sequence[str], rect: Rect, rotation: int) -> bytes:
 # --------------------------------------------------------------------------------------------------
 
 
+def ready_for_signing(pdf: Any) -> None:
+    """Prepare a PDF (pikepdf) that ``sign_pdf`` will sign: pyHanko appends itself to an Info /Producer
+    but writes only itself into the XMP, so without one (nor /Trapped) both say the same, as PDF/A
+    wants."""
+    for key in ("/Producer", "/Trapped"):
+        if key in pdf.docinfo:
+            del pdf.docinfo[key]
+
+
 def serif_font() -> str:
     """The reportlab name of the registered serif font of copies (embedded as a subset when used)."""
     return registered_font(find_serif_font())

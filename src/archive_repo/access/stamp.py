@@ -47,6 +47,7 @@ from archive_repo.access.signing import (
     PageView,
     about,
     open_pdf,
+    ready_for_signing,
     replacing,
     serif_canvas,
     serif_font,
@@ -82,11 +83,7 @@ def make_certified_copy(source: Path, target: Path, *, archive_name: str, signer
     with replacing(target) as stamped_path:
         with _stamped(source, archive_name, copy_mark=False) as pdf:
             pages = len(pdf.pages)
-            # pyHanko appends itself to an Info /Producer but writes only itself into the XMP: without
-            # one, both say the same, as PDF/A wants of a PDF/A original.
-            for key in ("/Producer", "/Trapped"):
-                if key in pdf.docinfo:
-                    del pdf.docinfo[key]
+            ready_for_signing(pdf)  # a PDF/A original stays consistent
             _save(pdf, stamped_path, source)
         try:
             sign_pdf(

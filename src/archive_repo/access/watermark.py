@@ -189,9 +189,7 @@ def _font(pixels: int) -> ImageFont.FreeTypeFont:
     try:
         return ImageFont.truetype(str(find_serif_font()), pixels)
     except OSError as exc:
-        raise AccessError(
-            "access_font.unreadable", path=str(find_serif_font()), detail=str(exc)
-        ) from exc
+        raise AccessError("access_font.unreadable", path=str(find_serif_font()), detail=str(exc)) from exc
 
 
 def _fitting_font(text: str, pixels: int, room: float) -> ImageFont.FreeTypeFont:

@@ -19,7 +19,12 @@ from archive_repo.catalog.normalise import fold
 
 
 def _like(words: list[str], column: InstrumentedAttribute[str]) -> list[ColumnElement[bool]]:
-    return [column.like(f"%{_escape(word)}%", escape="\\") for word in words]
+    return [contains(column, word) for word in words]
+
+
+def contains(column: InstrumentedAttribute[str], word: str) -> ColumnElement[bool]:
+    """``column`` holds ``word`` (LIKE, with the wildcards in ``word`` taken literally)."""
+    return column.like(f"%{_escape(word)}%", escape="\\")
 
 
 def _escape(word: str) -> str:

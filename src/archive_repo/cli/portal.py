@@ -84,19 +84,23 @@ def _change(repository: Path | None, change: Any) -> str:
     return address
 
 
+def _switch(email: str, status: str, repository: Path | None, lang: str) -> int:
+    from archive_repo.portal.accounts import set_status
+
+    address = _change(
+        repository, lambda session, settings: set_status(session, email, status, settings.operator)
+    )
+    click.echo(translate(f"portal.account_{status}_done", lang, email=address))
+    return EXIT_OK
+
+
 @portal.command("disable")
 @click.argument("email")
 @repository_option
 @lang_option
 def disable_command(email: str, repository: Path | None, lang: str) -> int:
     """Khóa tài khoản / disable an account (its sessions end at once)."""
-    from archive_repo.portal.accounts import set_status
-
-    address = _change(
-        repository, lambda session, settings: set_status(session, email, "disabled", settings.operator)
-    )
-    click.echo(translate("portal.account_disabled_done", lang, email=address))
-    return EXIT_OK
+    return _switch(email, "disabled", repository, lang)
 
 
 @portal.command("enable")
@@ -105,13 +109,7 @@ def disable_command(email: str, repository: Path | None, lang: str) -> int:
 @lang_option
 def enable_command(email: str, repository: Path | None, lang: str) -> int:
     """Mở lại tài khoản / enable an account again."""
-    from archive_repo.portal.accounts import set_status
-
-    address = _change(
-        repository, lambda session, settings: set_status(session, email, "active", settings.operator)
-    )
-    click.echo(translate("portal.account_enabled_done", lang, email=address))
-    return EXIT_OK
+    return _switch(email, "active", repository, lang)
 
 
 @portal.command("set-password")

@@ -17,6 +17,7 @@ from archive_repo.access.rules import SECRET
 from archive_repo.catalog.browse import code_label
 from archive_repo.catalog.models import Document, Fonds, Package
 from archive_repo.catalog.normalise import fold
+from archive_repo.catalog.queries import contains
 from archive_repo.validation.profiles import load_codes
 
 MAX_PER_PAGE = 100
@@ -121,13 +122,7 @@ def _matching(criteria: Criteria) -> Select[Any]:
     )
     words = fold(criteria.text).split()[:MAX_WORDS]
     for word in words:
-        pattern = f"%{_escape(word)}%"
-        query = query.where(
-            or_(
-                Document.search_text.like(pattern, escape="\\"),
-                Package.search_text.like(pattern, escape="\\"),
-            )
-        )
+        query = query.where(or_(contains(Document.search_text, word), contains(Package.search_text, word)))
     if criteria.fonds:
         query = query.where(Fonds.code == criteria.fonds)
     if criteria.type_code:
@@ -152,10 +147,6 @@ def _not_secret() -> list[ColumnElement[bool]]:
         not_(select(newer.id).where(and_(newer.supersedes_id == Package.id, newer.mode == SECRET)).exists()),
         or_(Document.code.is_(None), Document.code.not_in(secret_codes)),
     ]
-
-
-def _escape(word: str) -> str:
-    return word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _hit(document: Document, lang: str) -> Hit:

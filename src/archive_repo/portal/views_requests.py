@@ -207,13 +207,19 @@ def _own_output(output_id: int) -> _Owned:
         return _Owned(output.id, output.kind, output.mimetype, output.request.code)
 
 
+def _own_reading(output_id: int) -> _Owned:
+    """The researcher's own reading copy (anything else is a 404)."""
+    output = _own_output(output_id)
+    if output.kind != "reading":
+        abort(404)
+    return output
+
+
 @blueprint.get("/outputs/<int:output_id>/read")
 @researcher_required
 def read(output_id: int) -> Response | tuple[str, int]:
     _no_head()
-    output = _own_output(output_id)
-    if output.kind != "reading":
-        abort(404)
+    output = _own_reading(output_id)
     path = _readable(output_id, record=True)
     if isinstance(path, tuple):
         return path
@@ -228,9 +234,7 @@ def read(output_id: int) -> Response | tuple[str, int]:
 @blueprint.get("/outputs/<int:output_id>/pages/<int:number>.png")
 @researcher_required
 def page_image(output_id: int, number: int) -> Response | tuple[str, int]:
-    output = _own_output(output_id)
-    if output.kind != "reading":
-        abort(404)
+    _own_reading(output_id)
     path = _readable(output_id, record=False)
     if isinstance(path, tuple):
         return path

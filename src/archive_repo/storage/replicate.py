@@ -27,18 +27,24 @@ def _downloaded(
     the file and what was read (size, SHA-256)."""
     work_dir.mkdir(parents=True, exist_ok=True)
     handle, name = tempfile.mkstemp(prefix="copy-", dir=work_dir)
+    os.close(handle)
     temporary = Path(name)
     try:
-        hasher = hashlib.sha256()
-        read = 0
-        with os.fdopen(handle, "wb") as writer, source.open(key, version_id) as reader:
-            while chunk := reader.read(CHUNK):
-                hasher.update(chunk)
-                writer.write(chunk)
-                read += len(chunk)
-        yield temporary, StoredObject(key, read, hasher.hexdigest())
+        yield temporary, download(source, key, temporary, version_id)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def download(source: Store, key: str, target: Path, version_id: str | None = None) -> StoredObject:
+    """``key`` of ``source`` written to ``target`` and hashed on the way: what was read (size, SHA-256)."""
+    hasher = hashlib.sha256()
+    read = 0
+    with open(target, "wb") as writer, source.open(key, version_id) as reader:
+        while chunk := reader.read(CHUNK):
+            hasher.update(chunk)
+            writer.write(chunk)
+            read += len(chunk)
+    return StoredObject(key, read, hasher.hexdigest())
 
 
 def replicate(
